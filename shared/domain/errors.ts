@@ -1,0 +1,46 @@
+/**
+ * Named domain errors. Use cases throw them; the HTTP edge maps each family to one status code
+ * (shared/http/errors.ts), so no handler decides status codes on its own.
+ */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export class DomainError extends Error {
+  readonly details: FieldProblem[];
+  constructor(message: string, details: FieldProblem[] = []) {
+    super(message);
+    this.name = new.target.name;
+    this.details = details;
+  }
+}
+
+/** Input that is well-formed JSON but says something impossible (unknown product, date in the past). → 400 */
+export class InvalidInputError extends DomainError {}
+
+export class NotFoundError extends DomainError {}
+export class SiteResourceNotFoundError extends NotFoundError {}
+export class PurchaseNotFoundError extends NotFoundError {
+  constructor(purchaseId: string) {
+    super(`purchase ${purchaseId} not found`);
+  }
+}
+export class CustomerNotFoundError extends NotFoundError {
+  constructor(customerId: string) {
+    super(`customer ${customerId} not found`);
+  }
+}
+
+/** The request is valid but the current state does not allow it. → 409 */
+export class ConflictError extends DomainError {}
+
+/** Someone else changed the record between our read and our write; the use case may retry. */
+export class ConcurrentModificationError extends ConflictError {
+  constructor(what: string) {
+    super(`${what} was changed by another request; retry`);
+  }
+}
+
+export class ForbiddenError extends DomainError {}
+export class UnauthorizedError extends DomainError {}

@@ -1,0 +1,160 @@
+/** ISO-8601 UTC instant, e.g. `2026-11-21T10:00:00.000Z`. Every stored and returned instant has this form. */
+export type Instant = string;
+
+export type Role = 'admin' | 'support' | 'automation' | 'customer';
+
+/** Who did something (DESIGN.md §1). Stored on grants and history entries. */
+export type Actor =
+  | { type: 'admin'; email: string }
+  | { type: 'support'; email: string | null }
+  | { type: 'automation'; id: string }
+  | { type: 'customer'; customerId: string }
+  | { type: 'processor'; processor: Processor; eventId: string | null }
+  | { type: 'system'; reason: SystemReason };
+
+export type SystemReason = 'access_period_ended' | 'cancellation_effective' | 'processor_ended' | 'pause_ended';
+
+export interface SiteSettings {
+  siteId: string;
+  selfCancelEnabled: boolean;
+  timezone: string;
+}
+
+export interface Product {
+  siteId: string;
+  productId: string;
+  name: string;
+  description: string | null;
+  archivedAt: Instant | null;
+  updatedAt: Instant;
+}
+
+export type BillingInterval = 'day' | 'week' | 'month' | 'year';
+
+export type Price =
+  | { type: 'free' }
+  | { type: 'one_time'; amount: number; currency: string }
+  | {
+      type: 'payment_plan';
+      amount: number;
+      currency: string;
+      installments: number;
+      interval: BillingInterval;
+      intervalCount: number;
+    }
+  | { type: 'subscription'; amount: number; currency: string; interval: BillingInterval; intervalCount: number };
+
+export type PurchaseKind = Price['type'];
+
+export interface Offer {
+  siteId: string;
+  offerId: string;
+  name: string;
+  productIds: string[];
+  price: Price;
+  /** Access ends this many days after purchase (rule 10). */
+  accessDays: number | null;
+  archivedAt: Instant | null;
+  updatedAt: Instant;
+}
+
+export interface Customer {
+  siteId: string;
+  customerId: string;
+  email: string;
+  name: string | null;
+  updatedAt: Instant;
+}
+
+export type Processor = 'none' | 'native' | 'stripe' | 'paypal';
+
+export type PurchaseStatus = 'active' | 'pending_cancellation' | 'paused' | 'past_due' | 'canceled' | 'completed';
+
+export type CancelWhen = 'now' | 'period_end' | 'date';
+
+export interface Cancellation {
+  when: CancelWhen;
+  effectiveAt: Instant;
+  requestedBy: Actor;
+  requestedAt: Instant;
+}
+
+export interface Pause {
+  pausedAt: Instant;
+  resumesAt: Instant | null;
+}
+
+/** One product of a purchase. The product list is copied from the offer at purchase time. */
+export interface Grant {
+  productId: string;
+  access: 'active' | 'revoked';
+  revokedAt: Instant | null;
+  revokedBy: Actor | null;
+  label: string | null;
+}
+
+export interface Installments {
+  paid: number;
+  total: number;
+}
+
+export interface Refund {
+  refundId: string;
+  amount: number;
+  currency: string;
+  at: Instant;
+  by: Actor;
+  processorRefundId: string | null;
+}
+
+export interface Purchase {
+  purchaseId: string;
+  siteId: string;
+  customerId: string;
+  offerId: string;
+  processor: Processor;
+  processorSubscriptionId: string | null;
+  kind: PurchaseKind;
+  /** The offer's price when it was bought; later offer edits do not change what this customer pays. */
+  price: Price;
+  status: PurchaseStatus;
+  currentPeriodStart: Instant | null;
+  currentPeriodEnd: Instant | null;
+  installments: Installments | null;
+  cancellation: Cancellation | null;
+  pause: Pause | null;
+  /** The instant from which no product of this purchase is accessible any more (access period or cancellation). */
+  accessEndsAt: Instant | null;
+  products: Grant[];
+  refunds: Refund[];
+  createdAt: Instant;
+  updatedAt: Instant;
+  version: number;
+}
+
+export type HistoryType =
+  | 'purchase.granted'
+  | 'access.revoked'
+  | 'access.resumed'
+  | 'cancellation.requested'
+  | 'cancellation.stopped'
+  | 'cancellation.effective'
+  | 'billing.paused'
+  | 'billing.unpaused'
+  | 'billing.updated'
+  | 'access.period_ended'
+  | 'refund.created';
+
+export interface HistoryEntry {
+  at: Instant;
+  type: HistoryType;
+  actor: Actor;
+  label?: string;
+  details: Record<string, unknown>;
+}
+
+/** A state change of one purchase: the new state and what to append to its history, written together. */
+export interface PurchaseChange {
+  purchase: Purchase;
+  history: HistoryEntry[];
+}

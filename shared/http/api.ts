@@ -1,0 +1,152 @@
+import middy, { type MiddlewareObj } from '@middy/core';
+import type {
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import { UnauthorizedError } from '../domain/errors.ts';
+import { type Clock, systemClock } from '../domain/time.ts';
+import type { Actor } from '../domain/types.ts';
+import { HttpError, toErrorResponse } from './errors.ts';
+import { actorOf, authorize, type Principal, principalFromClaims } from './principal.ts';
+import { type ApiFunctionName, ROUTES, type RouteAccess, type RouteDefinition, type RouteKeyOf, routeKey } from './routes.ts';
+
+export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+export type ApiResult = APIGatewayProxyStructuredResultV2;
+
+/** Bodies above this are refused with 413 before parsing; no route needs more. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+export interface ApiRequest {
+  route: RouteDefinition;
+  params: Readonly<Record<string, string>>;
+  query: Readonly<Record<string, string>>;
+  /** Parsed JSON body; `undefined` when the request had none. */
+  body: unknown;
+  rawBody: string;
+  headers: Readonly<Record<string, string>>;
+  now: Date;
+  principal: Principal | null;
+}
+
+export interface Reply {
+  statusCode: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type RouteHandler = (request: ApiRequest) => Promise<Reply>;
+
+/** The caller as an actor; only on routes that require a token (the gateway guarantees one there). */
+export function actorFor(request: ApiRequest): Actor {
+  if (!request.principal) throw new UnauthorizedError('a bearer token is required');
+  return actorOf(request.principal);
+}
+
+export function param(request: ApiRequest, name: string): string {
+  const value = request.params[name];
+  if (value === undefined) throw new HttpError(404, 'not_found', `missing path parameter ${name}`);
+  return value;
+}
+
+export const json = (statusCode: number, body: unknown): Reply => ({ statusCode, body });
+
+function lowerCaseHeaders(headers: ApiEvent['headers'] | undefined): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) if (value !== undefined) result[name.toLowerCase()] = value;
+  return result;
+}
+
+function readBody(event: ApiEvent, headers: Record<string, string>): { raw: string; parsed: unknown } {
+  if (event.body === undefined || event.body === null || event.body === '') return { raw: '', parsed: undefined };
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) {
+    throw new HttpError(413, 'payload_too_large', `the body exceeds ${MAX_BODY_BYTES} bytes`);
+  }
+  const contentType = headers['content-type'] ?? '';
+  if (!/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
+    throw new HttpError(415, 'unsupported_media_type', 'send the body as application/json');
+  }
+  try {
+    return { raw, parsed: JSON.parse(raw) };
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'the body is not valid JSON', [{ field: 'body', message: 'malformed JSON' }]);
+  }
+}
+
+function toResult(reply: Reply): ApiResult {
+  return {
+    statusCode: reply.statusCode,
+    headers: { 'content-type': 'application/json', ...reply.headers },
+    body: reply.body === undefined ? '' : JSON.stringify(reply.body),
+  };
+}
+
+/** Maps every thrown error to the documented error body; unexpected ones are logged and become a bare 500. */
+const errorResponses = (): MiddlewareObj<ApiEvent, ApiResult> => ({
+  onError: async (request) => {
+    const { statusCode, body } = toErrorResponse(request.error);
+    if (statusCode >= 500) {
+      const error = request.error;
+      console.error(
+        JSON.stringify({
+          level: 'ERROR',
+          message: 'unhandled error',
+          routeKey: request.event.routeKey,
+          error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : error,
+        }),
+      );
+    }
+    request.response = toResult({ statusCode, body });
+  },
+});
+
+export interface ApiHandlerOptions {
+  clock?: Clock;
+}
+
+/**
+ * Builds a Lambda handler for one API function. It finds the route by API Gateway's `routeKey`, turns the
+ * JWT authorizer's claims into a principal, enforces tenancy and role before any handler code runs,
+ * parses the JSON body, and maps errors; the route handlers only call a use case and shape the reply.
+ */
+export function createApiHandler<F extends ApiFunctionName>(
+  fn: F,
+  handlers: Record<RouteKeyOf<F>, RouteHandler>,
+  options: ApiHandlerOptions = {},
+) {
+  const clock = options.clock ?? systemClock;
+  const routes = new Map<string, { route: RouteDefinition; handle: RouteHandler }>();
+  for (const route of ROUTES) {
+    if (route.fn !== fn) continue;
+    const key = routeKey(route);
+    routes.set(key, { route, handle: (handlers as Record<string, RouteHandler>)[key]! });
+  }
+
+  const dispatch = async (event: ApiEvent, _context: Context): Promise<ApiResult> => {
+    const entry = routes.get(event.routeKey);
+    if (!entry) throw new HttpError(404, 'not_found', `no route ${event.routeKey}`);
+    const params = (event.pathParameters ?? {}) as Record<string, string>;
+    const access: RouteAccess = entry.route.access;
+    let principal: Principal | null = null;
+    if (access === 'staff' || access === 'customer') {
+      principal = principalFromClaims(event.requestContext.authorizer?.jwt?.claims);
+      authorize(principal, access, params.siteId);
+    }
+    const headers = lowerCaseHeaders(event.headers);
+    const body = readBody(event, headers);
+    const reply = await entry.handle({
+      route: entry.route,
+      params,
+      query: (event.queryStringParameters ?? {}) as Record<string, string>,
+      body: body.parsed,
+      rawBody: body.raw,
+      headers,
+      now: clock(),
+      principal,
+    });
+    return toResult(reply);
+  };
+
+  return middy<ApiEvent, ApiResult>().use(errorResponses()).handler(dispatch);
+}

@@ -1,0 +1,46 @@
+import {
+  ConflictError,
+  DomainError,
+  type FieldProblem,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  UnauthorizedError,
+} from '../domain/errors.ts';
+
+/** Errors that only exist at the HTTP edge (transport problems rather than domain rules). */
+export class HttpError extends DomainError {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    details: FieldProblem[] = [],
+  ) {
+    super(message, details);
+  }
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; details: FieldProblem[] };
+}
+
+/** Maps a thrown error to its status and body. Anything not named here is a 500 with no internals leaked. */
+export function toErrorResponse(error: unknown): { statusCode: number; body: ErrorBody } {
+  const body = (code: string, message: string, details: FieldProblem[] = []): ErrorBody => ({
+    error: { code, message, details },
+  });
+  if (error instanceof HttpError) {
+    return { statusCode: error.statusCode, body: body(error.code, error.message, error.details) };
+  }
+  if (error instanceof InvalidInputError) {
+    return { statusCode: 400, body: body('invalid_request', error.message, error.details) };
+  }
+  if (error instanceof UnauthorizedError) return { statusCode: 401, body: body('unauthorized', error.message) };
+  if (error instanceof ForbiddenError) return { statusCode: 403, body: body('forbidden', error.message) };
+  if (error instanceof NotFoundError) return { statusCode: 404, body: body('not_found', error.message) };
+  if (error instanceof ConflictError) {
+    return { statusCode: 409, body: body('conflict', error.message, error.details) };
+  }
+  if (error instanceof DomainError) return { statusCode: 400, body: body('invalid_request', error.message) };
+  return { statusCode: 500, body: body('internal_error', 'internal error; the request may be retried') };
+}

@@ -1,0 +1,50 @@
+/**
+ * Every HTTP route, the function that serves it, and who may call it. The CDK stack creates exactly these
+ * API Gateway routes, the local runtime serves exactly these, and each handler must implement exactly the
+ * routes assigned to it (checked by the compiler through `RouteKeyOf`). One list, so the three cannot drift.
+ */
+export type RouteAccess = 'staff' | 'customer' | 'public' | 'webhook';
+type HttpMethod = 'GET' | 'PUT' | 'POST' | 'DELETE';
+interface RouteSpec {
+  method: HttpMethod;
+  path: string;
+  fn: string;
+  /** staff: admin/support/automation token of the path's site; customer: `/me`; webhook: signature; public: none. */
+  access: RouteAccess;
+}
+
+export const ROUTES = [
+  { method: 'GET', path: '/sites/{siteId}/settings', fn: 'catalog', access: 'staff' },
+  { method: 'PUT', path: '/sites/{siteId}/settings', fn: 'catalog', access: 'staff' },
+  { method: 'PUT', path: '/sites/{siteId}/products/{productId}', fn: 'catalog', access: 'staff' },
+  { method: 'DELETE', path: '/sites/{siteId}/products/{productId}', fn: 'catalog', access: 'staff' },
+  { method: 'PUT', path: '/sites/{siteId}/offers/{offerId}', fn: 'catalog', access: 'staff' },
+  { method: 'DELETE', path: '/sites/{siteId}/offers/{offerId}', fn: 'catalog', access: 'staff' },
+  { method: 'PUT', path: '/sites/{siteId}/customers/{customerId}', fn: 'catalog', access: 'staff' },
+  { method: 'GET', path: '/sites/{siteId}/customers/{customerId}', fn: 'catalog', access: 'staff' },
+  { method: 'POST', path: '/sites/{siteId}/purchases', fn: 'purchases', access: 'staff' },
+  { method: 'GET', path: '/sites/{siteId}/purchases/{purchaseId}', fn: 'purchases', access: 'staff' },
+  { method: 'GET', path: '/sites/{siteId}/purchases/{purchaseId}/history', fn: 'purchases', access: 'staff' },
+  { method: 'POST', path: '/sites/{siteId}/purchases/{purchaseId}/access/revoke', fn: 'purchases', access: 'staff' },
+  { method: 'POST', path: '/sites/{siteId}/purchases/{purchaseId}/access/resume', fn: 'purchases', access: 'staff' },
+  { method: 'GET', path: '/sites/{siteId}/customers/{customerId}/access', fn: 'access', access: 'staff' },
+  { method: 'GET', path: '/sites/{siteId}/customers/{customerId}/access/{productId}', fn: 'access', access: 'staff' },
+  { method: 'GET', path: '/health', fn: 'access', access: 'public' },
+] as const satisfies readonly RouteSpec[];
+
+export type RouteDefinition = (typeof ROUTES)[number];
+export type ApiFunctionName = RouteDefinition['fn'];
+export type RouteKey = `${RouteDefinition['method']} ${RouteDefinition['path']}`;
+
+/** The API Gateway route keys served by one function, e.g. `'GET /sites/{siteId}/settings'`. */
+export type RouteKeyOf<F extends ApiFunctionName> = Extract<RouteDefinition, { fn: F }> extends infer R
+  ? R extends { method: infer M extends string; path: infer P extends string }
+    ? `${M} ${P}`
+    : never
+  : never;
+
+export function routeKey(route: Pick<RouteDefinition, 'method' | 'path'>): string {
+  return `${route.method} ${route.path}`;
+}
+
+export const API_FUNCTIONS: readonly ApiFunctionName[] = [...new Set(ROUTES.map((route) => route.fn))];

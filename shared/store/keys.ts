@@ -1,0 +1,59 @@
+/**
+ * Key design. Every partition key starts with the site, so a query can never cross tenants.
+ *
+ * | item                  | pk                                 | sk                          |
+ * | --------------------- | ---------------------------------- | --------------------------- |
+ * | site settings         | SITE#s                             | SETTINGS                    |
+ * | product / offer       | SITE#s                             | PRODUCT#p / OFFER#o         |
+ * | customer              | SITE#s#CUSTOMER#c                  | PROFILE                     |
+ * | customer's purchase   | SITE#s#CUSTOMER#c                  | PURCHASE#id  (access copy)  |
+ * | purchase              | SITE#s#PURCHASE#id                 | PURCHASE                    |
+ * | purchase history      | SITE#s#PURCHASE#id                 | HISTORY#<version>#<n>       |
+ * | processor subscription| SITE#s#PROCESSOR#<proc>#<subId>    | LINK                        |
+ *
+ * The customer's copy of each purchase lets an access check be one strongly consistent Query of one
+ * partition; it is written in the same transaction as the purchase, so the two never disagree.
+ */
+const SEP = '#';
+
+export const keys = {
+  site: (siteId: string) => `SITE${SEP}${siteId}`,
+  settings: (siteId: string) => ({ pk: keys.site(siteId), sk: 'SETTINGS' }),
+  product: (siteId: string, productId: string) => ({ pk: keys.site(siteId), sk: `PRODUCT${SEP}${productId}` }),
+  offer: (siteId: string, offerId: string) => ({ pk: keys.site(siteId), sk: `OFFER${SEP}${offerId}` }),
+  customerPartition: (siteId: string, customerId: string) => `${keys.site(siteId)}${SEP}CUSTOMER${SEP}${customerId}`,
+  customer: (siteId: string, customerId: string) => ({ pk: keys.customerPartition(siteId, customerId), sk: 'PROFILE' }),
+  customerPurchasePrefix: 'PURCHASE#',
+  customerPurchase: (siteId: string, customerId: string, purchaseId: string) => ({
+    pk: keys.customerPartition(siteId, customerId),
+    sk: `PURCHASE${SEP}${purchaseId}`,
+  }),
+  purchasePartition: (siteId: string, purchaseId: string) => `${keys.site(siteId)}${SEP}PURCHASE${SEP}${purchaseId}`,
+  purchase: (siteId: string, purchaseId: string) => ({ pk: keys.purchasePartition(siteId, purchaseId), sk: 'PURCHASE' }),
+  historyPrefix: 'HISTORY#',
+  /** Zero-padded so that sort order is version order: history reads oldest first. */
+  history: (siteId: string, purchaseId: string, version: number, index: number) => ({
+    pk: keys.purchasePartition(siteId, purchaseId),
+    sk: `HISTORY${SEP}${String(version).padStart(10, '0')}${SEP}${String(index).padStart(3, '0')}`,
+  }),
+  processorLink: (siteId: string, processor: string, subscriptionId: string) => ({
+    pk: `${keys.site(siteId)}${SEP}PROCESSOR${SEP}${processor}${SEP}${subscriptionId}`,
+    sk: 'LINK',
+  }),
+  byOffer: (siteId: string, offerId: string, createdAt: string, purchaseId: string) => ({
+    gsi1pk: `${keys.site(siteId)}${SEP}OFFER${SEP}${offerId}`,
+    gsi1sk: `${createdAt}${SEP}${purchaseId}`,
+  }),
+  offerPurchasesPartition: (siteId: string, offerId: string) => `${keys.site(siteId)}${SEP}OFFER${SEP}${offerId}`,
+  subscriptionsPartition: (siteId: string) => `${keys.site(siteId)}${SEP}SUBSCRIPTIONS`,
+  byStatus: (siteId: string, status: string, createdAt: string, purchaseId: string) => ({
+    gsi2pk: keys.subscriptionsPartition(siteId),
+    gsi2sk: `${status}${SEP}${createdAt}${SEP}${purchaseId}`,
+  }),
+  duePartition: (day: string) => `DUE${SEP}${day}`,
+  /** Due timers are bucketed per UTC day across sites: only the system sweeper reads this index. */
+  byDue: (dueAt: string, siteId: string, purchaseId: string) => ({
+    gsi3pk: keys.duePartition(dueAt.slice(0, 10)),
+    gsi3sk: `${dueAt}${SEP}${siteId}${SEP}${purchaseId}`,
+  }),
+} as const;

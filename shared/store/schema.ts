@@ -1,0 +1,43 @@
+/**
+ * The one table's physical schema. The CDK stack and the local runtime both build the table from this,
+ * so the deployed and the local table cannot drift. Key *contents* are owned by ./keys.ts.
+ */
+export const TABLE_SCHEMA = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Purchases of an offer, oldest first (bulk revocation, subscriptions filtered by offer). */
+  byOffer: { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  /** Subscriptions and payment plans of a site, grouped by status (the subscriptions list). */
+  byStatus: { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  /** Purchases with a timed action due (the sweeper's safety net), bucketed by UTC day. */
+  byDue: { indexName: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
+} as const;
+
+export const GLOBAL_INDEXES = [TABLE_SCHEMA.byOffer, TABLE_SCHEMA.byStatus, TABLE_SCHEMA.byDue] as const;
+
+/** CreateTable input shared by the local runtime and the tests (the stack mirrors it with CDK types). */
+export function createTableInput(tableName: string) {
+  const keyAttributes = [
+    TABLE_SCHEMA.partitionKey,
+    TABLE_SCHEMA.sortKey,
+    ...GLOBAL_INDEXES.flatMap((index) => [index.partitionKey, index.sortKey]),
+  ];
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: keyAttributes.map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
+    KeySchema: [
+      { AttributeName: TABLE_SCHEMA.partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: TABLE_SCHEMA.sortKey, KeyType: 'RANGE' as const },
+    ],
+    GlobalSecondaryIndexes: GLOBAL_INDEXES.map((index) => ({
+      IndexName: index.indexName,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: 'ALL' as const },
+    })),
+    StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' as const },
+  };
+}

@@ -1,0 +1,396 @@
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { ConcurrentModificationError, ConflictError, InvalidInputError } from '../domain/errors.ts';
+import type {
+  Customer,
+  HistoryEntry,
+  Offer,
+  Product,
+  Purchase,
+  PurchaseChange,
+  PurchaseStatus,
+  SiteSettings,
+} from '../domain/types.ts';
+import { keys } from './keys.ts';
+import { TABLE_SCHEMA } from './schema.ts';
+
+type Item = Record<string, unknown>;
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'entity'];
+
+function strip<T>(item: Item | undefined): T | null {
+  if (!item) return null;
+  const copy: Item = { ...item };
+  for (const attribute of KEY_ATTRIBUTES) delete copy[attribute];
+  return copy as T;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export const DEFAULT_SETTINGS: Omit<SiteSettings, 'siteId'> = { selfCancelEnabled: false, timezone: 'UTC' };
+
+/**
+ * The only module that knows the table's keys. Reads of state that a decision depends on are strongly
+ * consistent; every purchase change is one transaction: the purchase (conditioned on its version), the
+ * customer's access copy, and the history entries, so an update is never lost and history never lies.
+ */
+export class Store {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    readonly tableName: string,
+  ) {}
+
+  // ---- site, catalog, customers ----
+
+  async getSettings(siteId: string): Promise<SiteSettings> {
+    const item = await this.get(keys.settings(siteId));
+    return { siteId, ...DEFAULT_SETTINGS, ...strip<Partial<SiteSettings>>(item) };
+  }
+
+  async putSettings(settings: SiteSettings): Promise<void> {
+    await this.put({ ...keys.settings(settings.siteId), entity: 'settings', ...settings });
+  }
+
+  getProduct(siteId: string, productId: string): Promise<Product | null> {
+    return this.get(keys.product(siteId, productId)).then((item) => strip<Product>(item));
+  }
+
+  async putProduct(product: Product): Promise<void> {
+    await this.put({ ...keys.product(product.siteId, product.productId), entity: 'product', ...product });
+  }
+
+  getOffer(siteId: string, offerId: string): Promise<Offer | null> {
+    return this.get(keys.offer(siteId, offerId)).then((item) => strip<Offer>(item));
+  }
+
+  async putOffer(offer: Offer): Promise<void> {
+    await this.put({ ...keys.offer(offer.siteId, offer.offerId), entity: 'offer', ...offer });
+  }
+
+  /** Products by id in one round trip per 100 ids would need BatchGet; catalogs per offer are small. */
+  async getProducts(siteId: string, productIds: string[]): Promise<Map<string, Product>> {
+    const found = await Promise.all(productIds.map((id) => this.getProduct(siteId, id)));
+    return new Map(found.filter((p): p is Product => p !== null).map((p) => [p.productId, p]));
+  }
+
+  getCustomer(siteId: string, customerId: string): Promise<Customer | null> {
+    return this.get(keys.customer(siteId, customerId)).then((item) => strip<Customer>(item));
+  }
+
+  async putCustomer(customer: Customer): Promise<void> {
+    await this.put({ ...keys.customer(customer.siteId, customer.customerId), entity: 'customer', ...customer });
+  }
+
+  /** The customer and every purchase they hold: one strongly consistent Query of their partition. */
+  async getCustomerWithPurchases(
+    siteId: string,
+    customerId: string,
+  ): Promise<{ customer: Customer | null; purchases: Purchase[] }> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.customerPartition(siteId, customerId) },
+      ConsistentRead: true,
+    });
+    let customer: Customer | null = null;
+    const purchases: Purchase[] = [];
+    for (const item of items) {
+      if (item.sk === 'PROFILE') customer = strip<Customer>(item);
+      else if (String(item.sk).startsWith(keys.customerPurchasePrefix)) purchases.push(strip<Purchase>(item)!);
+    }
+    return { customer, purchases };
+  }
+
+  /** Only the customer's purchases (the access check's single read). */
+  async getCustomerPurchases(siteId: string, customerId: string): Promise<Purchase[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: {
+        ':pk': keys.customerPartition(siteId, customerId),
+        ':prefix': keys.customerPurchasePrefix,
+      },
+      ConsistentRead: true,
+    });
+    return items.map((item) => strip<Purchase>(item)!);
+  }
+
+  // ---- purchases ----
+
+  async getPurchase(siteId: string, purchaseId: string): Promise<Purchase | null> {
+    return strip<Purchase>(await this.get(keys.purchase(siteId, purchaseId)));
+  }
+
+  async getPurchaseIdByProcessorSubscription(
+    siteId: string,
+    processor: string,
+    subscriptionId: string,
+  ): Promise<string | null> {
+    const link = await this.get(keys.processorLink(siteId, processor, subscriptionId));
+    return link ? String(link.purchaseId) : null;
+  }
+
+  /** Writes a new purchase. A processor subscription id may be linked to one purchase only (409 otherwise). */
+  async createPurchase(change: PurchaseChange): Promise<void> {
+    const { purchase } = change;
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: this.purchaseItem(purchase),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      { Put: { TableName: this.tableName, Item: this.customerCopy(purchase) } },
+      ...this.historyItems(purchase, change.history),
+    ];
+    if (purchase.processorSubscriptionId) {
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            ...keys.processorLink(purchase.siteId, purchase.processor, purchase.processorSubscriptionId),
+            entity: 'processorLink',
+            purchaseId: purchase.purchaseId,
+            customerId: purchase.customerId,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      });
+    }
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      if (reasons?.[0] === 'ConditionalCheckFailed') {
+        throw new ConflictError(`purchase ${purchase.purchaseId} already exists`);
+      }
+      if (reasons?.at(-1) === 'ConditionalCheckFailed' && purchase.processorSubscriptionId) {
+        throw new ConflictError(
+          `${purchase.processor} subscription ${purchase.processorSubscriptionId} already belongs to another purchase`,
+          [{ field: 'processorSubscriptionId', message: 'already linked to another purchase' }],
+        );
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Writes a change to an existing purchase if nobody else changed it since `expectedVersion` was read and,
+   * when given, its status is still one of `allowedFrom`. Otherwise ConcurrentModificationError.
+   */
+  async savePurchase(
+    change: PurchaseChange,
+    expectedVersion: number,
+    allowedFrom?: readonly PurchaseStatus[],
+  ): Promise<void> {
+    const { purchase } = change;
+    const values: Item = { ':expected': expectedVersion };
+    const names: Record<string, string> = { '#version': 'version' };
+    let condition = '#version = :expected';
+    if (allowedFrom && allowedFrom.length > 0) {
+      const placeholders = allowedFrom.map((status, i) => {
+        values[`:from${i}`] = status;
+        return `:from${i}`;
+      });
+      names['#status'] = 'status';
+      condition += ` AND #status IN (${placeholders.join(', ')})`;
+    }
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: this.purchaseItem(purchase),
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+          ExpressionAttributeNames: names,
+        },
+      },
+      { Put: { TableName: this.tableName, Item: this.customerCopy(purchase) } },
+      ...this.historyItems(purchase, change.history),
+    ];
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      if (reasons?.includes('ConditionalCheckFailed') || reasons?.includes('TransactionConflict')) {
+        throw new ConcurrentModificationError(`purchase ${purchase.purchaseId}`);
+      }
+      throw error;
+    }
+  }
+
+  async listHistory(siteId: string, purchaseId: string): Promise<HistoryEntry[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.purchasePartition(siteId, purchaseId), ':prefix': keys.historyPrefix },
+      ConsistentRead: true,
+    });
+    return items.map((item) => strip<HistoryEntry>(item)!);
+  }
+
+  async listPurchasesByOffer(siteId: string, offerId: string, limit: number, cursor: string | null) {
+    return this.queryPage<Purchase>(
+      {
+        TableName: this.tableName,
+        IndexName: TABLE_SCHEMA.byOffer.indexName,
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.offerPurchasesPartition(siteId, offerId) },
+      },
+      limit,
+      cursor,
+    );
+  }
+
+  /** Subscriptions and payment plans of a site, optionally of one status and/or one offer. */
+  async listSubscriptions(
+    siteId: string,
+    filter: { status?: PurchaseStatus | undefined; offerId?: string | undefined },
+    limit: number,
+    cursor: string | null,
+  ): Promise<Page<Purchase>> {
+    const values: Item = { ':pk': keys.subscriptionsPartition(siteId) };
+    let keyCondition = 'gsi2pk = :pk';
+    if (filter.status) {
+      keyCondition += ' AND begins_with(gsi2sk, :status)';
+      values[':status'] = `${filter.status}#`;
+    }
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      IndexName: TABLE_SCHEMA.byStatus.indexName,
+      KeyConditionExpression: keyCondition,
+      ExpressionAttributeValues: values,
+    };
+    if (filter.offerId) {
+      input.FilterExpression = 'offerId = :offerId';
+      values[':offerId'] = filter.offerId;
+    }
+    return this.queryPage<Purchase>(input, limit, cursor);
+  }
+
+  // ---- item shapes ----
+
+  private purchaseItem(purchase: Purchase): Item {
+    const recurring = purchase.kind === 'subscription' || purchase.kind === 'payment_plan';
+    return {
+      ...keys.purchase(purchase.siteId, purchase.purchaseId),
+      entity: 'purchase',
+      ...keys.byOffer(purchase.siteId, purchase.offerId, purchase.createdAt, purchase.purchaseId),
+      ...(recurring ? keys.byStatus(purchase.siteId, purchase.status, purchase.createdAt, purchase.purchaseId) : {}),
+      ...purchase,
+    };
+  }
+
+  private customerCopy(purchase: Purchase): Item {
+    return {
+      ...keys.customerPurchase(purchase.siteId, purchase.customerId, purchase.purchaseId),
+      entity: 'customerPurchase',
+      ...purchase,
+    };
+  }
+
+  private historyItems(purchase: Purchase, history: HistoryEntry[]): TransactItem[] {
+    return history.map((entry, index) => ({
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          ...keys.history(purchase.siteId, purchase.purchaseId, purchase.version, index),
+          entity: 'history',
+          ...entry,
+        },
+        // A history entry is written once; a clash means the version was reused, which must not happen.
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    }));
+  }
+
+  // ---- plumbing ----
+
+  private async get(key: { pk: string; sk: string }): Promise<Item | undefined> {
+    const result = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    return result.Item;
+  }
+
+  private async put(item: Item): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: item }));
+  }
+
+  private async queryAll(input: QueryCommandInput): Promise<Item[]> {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const result = await this.db.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+      items.push(...(result.Items ?? []));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  /**
+   * One page of at most `limit` items. With a FilterExpression DynamoDB may return fewer per call, so this
+   * keeps reading until the page is full or the index is exhausted. The cursor is opaque to callers.
+   */
+  private async queryPage<T>(input: QueryCommandInput, limit: number, cursor: string | null): Promise<Page<T>> {
+    const partitionKeyName = input.IndexName
+      ? input.KeyConditionExpression!.split(' ')[0]!
+      : TABLE_SCHEMA.partitionKey;
+    let startKey = cursor === null ? undefined : decodeCursor(cursor, partitionKeyName, input);
+    const items: Item[] = [];
+    do {
+      const result = await this.db.send(
+        new QueryCommand({ ...input, Limit: limit - items.length, ExclusiveStartKey: startKey }),
+      );
+      items.push(...(result.Items ?? []));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey && items.length < limit);
+    return { items: items.map((item) => strip<T>(item)!), nextCursor: startKey ? encodeCursor(startKey) : null };
+  }
+}
+
+function encodeCursor(key: Item): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+/** A cursor from another query or another site is refused as bad input rather than reaching DynamoDB. */
+function decodeCursor(cursor: string, partitionKeyName: string, input: QueryCommandInput): Item {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    key = null;
+  }
+  const expectedPartition = input.ExpressionAttributeValues?.[':pk'];
+  if (
+    typeof key !== 'object' ||
+    key === null ||
+    (key as Item)[partitionKeyName] !== expectedPartition ||
+    !Object.values(key).every((value) => typeof value === 'string')
+  ) {
+    throw new InvalidInputError('cursor is not valid for this list', [
+      { field: 'cursor', message: 'not a cursor returned by this list' },
+    ]);
+  }
+  return key as Item;
+}
+
+function cancellationReasons(error: unknown): string[] | null {
+  if (error instanceof TransactionCanceledException) {
+    return (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
+  }
+  if (error instanceof ConditionalCheckFailedException) return ['ConditionalCheckFailed'];
+  return null;
+}
+
