@@ -9,7 +9,7 @@ import { type Clock, systemClock } from '../domain/time.ts';
 import type { Actor } from '../domain/types.ts';
 import { HttpError, toErrorResponse } from './errors.ts';
 import { actorOf, authorize, type Principal, principalFromClaims } from './principal.ts';
-import { type ApiFunctionName, ROUTES, type RouteAccess, type RouteDefinition, type RouteKeyOf, routeKey } from './routes.ts';
+import { type ApiFunctionName, ROUTES, type RouteDefinition, type RouteKeyOf, routeKey } from './routes.ts';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type ApiResult = APIGatewayProxyStructuredResultV2;
@@ -36,6 +36,9 @@ export interface Reply {
 }
 
 export type RouteHandler = (request: ApiRequest) => Promise<Reply>;
+
+/** Per function, exactly its routes: a missing or extra route is a compile error. */
+export type RouteHandlers = { [F in ApiFunctionName]: Record<RouteKeyOf<F>, RouteHandler> };
 
 /** The caller as an actor; only on routes that require a token (the gateway guarantees one there). */
 export function actorFor(request: ApiRequest): Actor {
@@ -112,7 +115,7 @@ export interface ApiHandlerOptions {
  */
 export function createApiHandler<F extends ApiFunctionName>(
   fn: F,
-  handlers: Record<RouteKeyOf<F>, RouteHandler>,
+  handlers: RouteHandlers[F],
   options: ApiHandlerOptions = {},
 ) {
   const clock = options.clock ?? systemClock;
@@ -127,7 +130,7 @@ export function createApiHandler<F extends ApiFunctionName>(
     const entry = routes.get(event.routeKey);
     if (!entry) throw new HttpError(404, 'not_found', `no route ${event.routeKey}`);
     const params = (event.pathParameters ?? {}) as Record<string, string>;
-    const access: RouteAccess = entry.route.access;
+    const access = entry.route.access;
     let principal: Principal | null = null;
     if (access === 'staff' || access === 'customer') {
       principal = principalFromClaims(event.requestContext.authorizer?.jwt?.claims);

@@ -32,7 +32,9 @@ export const ROUTES = [
   { method: 'GET', path: '/health', fn: 'access', access: 'public' },
 ] as const satisfies readonly RouteSpec[];
 
-export type RouteDefinition = (typeof ROUTES)[number];
+type DeclaredRoute = (typeof ROUTES)[number];
+/** A route, with `access` widened so that code can handle kinds no route uses yet. */
+export type RouteDefinition = DeclaredRoute extends infer R ? (R extends DeclaredRoute ? Omit<R, 'access'> & { access: RouteAccess } : never) : never;
 export type ApiFunctionName = RouteDefinition['fn'];
 export type RouteKey = `${RouteDefinition['method']} ${RouteDefinition['path']}`;
 

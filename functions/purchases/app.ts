@@ -1,0 +1,51 @@
+import { actorFor, createApiHandler, json, param, type ApiRequest } from '#shared/http/api.ts';
+import { grantInput, id, productSelection } from '#shared/http/schemas.ts';
+import { parseInput } from '#shared/http/validation.ts';
+import type { Dependencies } from '#shared/usecases/deps.ts';
+import * as purchases from '#shared/usecases/purchases.ts';
+
+/** Grant an offer, the purchase information page, its history, and revoking/resuming product access. */
+export function createPurchasesHandler(deps: Dependencies) {
+  const site = (request: ApiRequest) => param(request, 'siteId');
+  const purchaseId = (request: ApiRequest) => parseInput(id, param(request, 'purchaseId'), 'purchaseId');
+
+  return createApiHandler(
+    'purchases',
+    {
+      'POST /sites/{siteId}/purchases': async (request) => {
+        const input = parseInput(grantInput, request.body);
+        return json(201, await purchases.grantOfferToCustomer(deps, site(request), input, actorFor(request), request.now));
+      },
+      'GET /sites/{siteId}/purchases/{purchaseId}': async (request) =>
+        json(200, await purchases.getPurchase(deps, site(request), purchaseId(request))),
+      'GET /sites/{siteId}/purchases/{purchaseId}/history': async (request) =>
+        json(200, await purchases.getHistory(deps, site(request), purchaseId(request))),
+      'POST /sites/{siteId}/purchases/{purchaseId}/access/revoke': async (request) => {
+        const { productIds } = parseInput(productSelection, request.body ?? {});
+        const view = await purchases.revokePurchaseAccess(
+          deps,
+          site(request),
+          purchaseId(request),
+          productIds,
+          actorFor(request),
+          request.now,
+        );
+        return json(200, view);
+      },
+      'POST /sites/{siteId}/purchases/{purchaseId}/access/resume': async (request) => {
+        const { productIds } = parseInput(productSelection, request.body ?? {});
+        const view = await purchases.resumePurchaseAccess(
+          deps,
+          site(request),
+          purchaseId(request),
+          productIds,
+          actorFor(request),
+          request.now,
+        );
+        return json(200, view);
+      },
+    },
+    { clock: deps.clock },
+  );
+}
+

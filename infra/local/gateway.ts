@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Context } from 'aws-lambda';
+import type { ApiEvent, ApiResult } from '../../shared/http/api.ts';
+import { MAX_BODY_BYTES } from '../../shared/http/api.ts';
+import { ROUTES, type RouteDefinition, routeKey } from '../../shared/http/routes.ts';
+
+export type LambdaHandler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
+
+interface CompiledRoute {
+  route: RouteDefinition;
+  key: string;
+  pattern: RegExp;
+  names: string[];
+}
+
+/** API Gateway's matching: exact segments, `{name}` matches one non-empty segment. */
+export function compileRoutes(routes: readonly RouteDefinition[] = ROUTES): CompiledRoute[] {
+  return routes.map((route) => {
+    const names: string[] = [];
+    const source = route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, (_match, name: string) => {
+      names.push(name);
+      return '([^/]+)';
+    });
+    return { route, key: routeKey(route), pattern: new RegExp(`^${source}$`), names };
+  });
+}
+
+export function matchRoute(compiled: CompiledRoute[], method: string, path: string) {
+  for (const candidate of compiled) {
+    if (candidate.route.method !== method) continue;
+    const match = candidate.pattern.exec(path);
+    if (!match) continue;
+    const params: Record<string, string> = {};
+    candidate.names.forEach((name, i) => {
+      params[name] = decodeURIComponent(match[i + 1]!);
+    });
+    return { ...candidate, params };
+  }
+  return null;
+}
+
+export async function readRequestBody(request: IncomingMessage): Promise<Buffer | 'too_large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    // Read a little past the limit so the handler, not the gateway, produces the documented 413.
+    if (size > MAX_BODY_BYTES * 4) return 'too_large';
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+const TEXT_TYPES = /^(application\/([\w.+-]+\+)?json|text\/|application\/x-www-form-urlencoded)/i;
+
+/** Builds the API Gateway HTTP API (payload 2.0) event that Lambda would receive for this request. */
+export function buildEvent(input: {
+  request: IncomingMessage;
+  url: URL;
+  body: Buffer;
+  key: string;
+  params: Record<string, string>;
+  claims: Record<string, string> | null;
+  now: Date;
+}): ApiEvent {
+  const { request, url, body } = input;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  const isText = body.length === 0 || TEXT_TYPES.test(headers['content-type'] ?? 'application/json');
+  const event = {
+    version: '2.0',
+    routeKey: input.key,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
+    pathParameters: Object.keys(input.params).length > 0 ? input.params : undefined,
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'localhost',
+      http: {
+        method: request.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: input.key,
+      stage: '$default',
+      time: input.now.toUTCString(),
+      timeEpoch: input.now.getTime(),
+      authorizer: input.claims ? { principalId: '', integrationLatency: 0, jwt: { claims: input.claims, scopes: [] } } : undefined,
+    },
+    body: body.length === 0 ? undefined : isText ? body.toString('utf8') : body.toString('base64'),
+    isBase64Encoded: body.length > 0 && !isText,
+  };
+  return event as unknown as ApiEvent;
+}
+
+export function lambdaContext(functionName: string): Context {
+  const started = Date.now();
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, 10_000 - (Date.now() - started)),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export function send(response: ServerResponse, statusCode: number, body: unknown, headers: Record<string, string> = {}) {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  response.writeHead(statusCode, { 'content-type': 'application/json', ...headers });
+  response.end(text);
+}
+
+export function sendResult(response: ServerResponse, result: ApiResult) {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+  const body =
+    result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
+  response.writeHead(result.statusCode ?? 200, headers);
+  response.end(body);
+}

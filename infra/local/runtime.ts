@@ -1,0 +1,158 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseInput } from '../../shared/http/validation.ts';
+import { toErrorResponse } from '../../shared/http/errors.ts';
+import { type Clock, systemClock } from '../../shared/domain/time.ts';
+import { createDocumentClient } from '../../shared/store/client.ts';
+import { Store } from '../../shared/store/store.ts';
+import type { Dependencies } from '../../shared/usecases/deps.ts';
+import { newId } from '../../shared/wiring.ts';
+import { ensureTable, startDynamoDbLocal } from './dynamodb.ts';
+import { LOCAL_API_FUNCTIONS } from './functions.ts';
+import {
+  buildEvent,
+  compileRoutes,
+  type LambdaHandler,
+  lambdaContext,
+  matchRoute,
+  readRequestBody,
+  send,
+  sendResult,
+} from './gateway.ts';
+import { LocalTokenIssuer, tokenRequest } from './tokens.ts';
+
+export interface LocalRuntimeOptions {
+  /** 0 picks a free port. */
+  port?: number;
+  host?: string;
+  /** Keep DynamoDB Local's data in this folder across restarts; in memory when absent. */
+  dataDir?: string | undefined;
+  /** Use an already running DynamoDB (tests share one); otherwise DynamoDB Local is started and stopped here. */
+  dynamodbEndpoint?: string | undefined;
+  tableName?: string;
+  clock?: Clock;
+}
+
+export interface LocalRuntime {
+  url: string;
+  dynamodbEndpoint: string;
+  tableName: string;
+  deps: Dependencies;
+  tokens: LocalTokenIssuer;
+  stop(): Promise<void>;
+}
+
+/**
+ * The local stand-in for API Gateway + Lambda + Cognito: serves every route of the route list by building
+ * payload-2.0 events for the same handler code, verifies bearer tokens as the JWT authorizer would, and
+ * adds the local-only `/local/*` routes.
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const clock = options.clock ?? systemClock;
+  const tableName = options.tableName ?? 'membergate';
+  const dynamo = options.dynamodbEndpoint ? null : await startDynamoDbLocal({ dataDir: options.dataDir });
+  const dynamodbEndpoint = options.dynamodbEndpoint ?? dynamo!.endpoint;
+  let server: Server | null = null;
+  try {
+    await ensureTable(dynamodbEndpoint, tableName);
+    const db = createDocumentClient({ endpoint: dynamodbEndpoint });
+    const deps: Dependencies = { store: new Store(db, tableName), clock, newId };
+    const handlers = new Map<string, LambdaHandler>(
+      Object.entries(LOCAL_API_FUNCTIONS).map(([name, create]) => [name, create(deps)]),
+    );
+    const tokens = await LocalTokenIssuer.create();
+    const compiled = compileRoutes();
+
+    server = createServer(async (request, response) => {
+      try {
+        const url = new URL(request.url ?? '/', 'http://localhost');
+        const method = request.method ?? 'GET';
+        const body = await readRequestBody(request);
+        if (body === 'too_large') {
+          send(response, 413, { error: { code: 'payload_too_large', message: 'the body is too large', details: [] } });
+          return;
+        }
+        if (url.pathname.startsWith('/local/')) {
+          await serveLocalRoute(method, url, body, response);
+          return;
+        }
+        const match = matchRoute(compiled, method, url.pathname);
+        if (!match) {
+          send(response, 404, { error: { code: 'not_found', message: `no route ${method} ${url.pathname}`, details: [] } });
+          return;
+        }
+        let claims: Record<string, string> | null = null;
+        if (match.route.access === 'staff' || match.route.access === 'customer') {
+          claims = await authorizerClaims(request.headers.authorization);
+          if (!claims) {
+            send(response, 401, {
+              error: { code: 'unauthorized', message: 'a valid bearer token is required', details: [] },
+            });
+            return;
+          }
+        }
+        const event = buildEvent({ request, url, body, key: match.key, params: match.params, claims, now: clock() });
+        const handler = handlers.get(match.route.fn)!;
+        sendResult(response, await handler(event, lambdaContext(match.route.fn)));
+      } catch (error) {
+        const { statusCode, body } = toErrorResponse(error);
+        if (statusCode >= 500) console.error(error);
+        send(response, statusCode, body);
+      }
+    });
+
+    async function authorizerClaims(header: string | undefined): Promise<Record<string, string> | null> {
+      const token = /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1];
+      if (!token) return null;
+      const payload = await tokens.verify(token.trim(), clock());
+      if (!payload) return null;
+      // The HTTP API hands claims to Lambda as strings.
+      return Object.fromEntries(Object.entries(payload).map(([name, value]) => [name, String(value)]));
+    }
+
+    async function serveLocalRoute(method: string, url: URL, body: Buffer, response: import('node:http').ServerResponse) {
+      if (method === 'POST' && url.pathname === '/local/tokens') {
+        let parsed: unknown;
+        try {
+          parsed = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+        } catch {
+          send(response, 400, { error: { code: 'invalid_json', message: 'the body is not valid JSON', details: [] } });
+          return;
+        }
+        const input = parseInput(tokenRequest, parsed);
+        send(response, 201, { token: await tokens.mint(input, clock()) });
+        return;
+      }
+      if (method === 'GET' && url.pathname === '/local/jwks.json') {
+        send(response, 200, await tokens.jwks());
+        return;
+      }
+      send(response, 404, { error: { code: 'not_found', message: `no route ${method} ${url.pathname}`, details: [] } });
+    }
+
+    const host = options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(options.port ?? 3000, host, () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
+
+    let stopped = false;
+    const stop = async () => {
+      if (stopped) return;
+      stopped = true;
+      await new Promise<void>((resolve) => {
+        server!.close(() => resolve());
+        server!.closeAllConnections();
+      });
+      db.destroy();
+      await dynamo?.stop();
+    };
+    return { url, dynamodbEndpoint, tableName, deps, tokens, stop };
+  } catch (error) {
+    server?.close();
+    await dynamo?.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+/**
+ * Input schemas at the edge. Ids become parts of DynamoDB keys, so they are restricted to characters
+ * that cannot forge a key separator.
+ */
+export const id = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1–128 letters, digits, or . _ : -');
+
+const isTimezone = (value: string) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export const settingsInput = z
+  .object({
+    selfCancelEnabled: z.boolean().optional(),
+    timezone: z.string().refine(isTimezone, 'must be an IANA time zone such as Europe/Berlin').optional(),
+  })
+  .strict();
+
+export const productInput = z
+  .object({ name: z.string().trim().min(1).max(200), description: z.string().max(5000).nullable().optional() })
+  .strict();
+
+const amount = z.number().int('must be a whole number of minor units (cents)').positive();
+const currency = z
+  .string()
+  .regex(/^[a-zA-Z]{3}$/, 'must be a three-letter ISO currency code')
+  .transform((c) => c.toLowerCase());
+const interval = z.enum(['day', 'week', 'month', 'year']);
+const intervalCount = z.number().int().min(1).max(365).default(1);
+
+export const priceInput = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('free') }).strict(),
+  z.object({ type: z.literal('one_time'), amount, currency }).strict(),
+  z
+    .object({
+      type: z.literal('payment_plan'),
+      amount,
+      currency,
+      installments: z.number().int().min(2).max(120),
+      interval,
+      intervalCount,
+    })
+    .strict(),
+  z.object({ type: z.literal('subscription'), amount, currency, interval, intervalCount }).strict(),
+]);
+
+export const offerInput = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    productIds: z.array(id).min(1).max(100),
+    price: priceInput,
+    accessDays: z.number().int().min(1).max(36500).nullable().optional(),
+  })
+  .strict();
+
+export const customerInput = z
+  .object({ email: z.email(), name: z.string().trim().min(1).max(200).nullable().optional() })
+  .strict();
+
+export const instant = z.iso
+  .datetime({ offset: true, message: 'must be an ISO-8601 date-time such as 2026-12-01T00:00:00Z' })
+  .transform((value) => new Date(value).toISOString());
+
+export const grantInput = z
+  .object({
+    customerId: id,
+    offerId: id,
+    processor: z.enum(['none', 'native', 'stripe', 'paypal']).default('none'),
+    processorSubscriptionId: id.nullable().optional(),
+    currentPeriodEnd: instant.nullable().optional(),
+  })
+  .strict();
+
+export const productSelection = z
+  .object({ productIds: z.array(id).min(1, 'list at least one product, or omit productIds for all').optional() })
+  .strict();

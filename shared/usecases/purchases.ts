@@ -1,0 +1,138 @@
+import {
+  ConcurrentModificationError,
+  ConflictError,
+  InvalidInputError,
+  PurchaseNotFoundError,
+} from '../domain/errors.ts';
+import { grantOffer, resumeAccess, revokeAccess } from '../domain/grants.ts';
+import type { Actor, HistoryEntry, Processor, Purchase, PurchaseChange, PurchaseStatus } from '../domain/types.ts';
+import type { Dependencies } from './deps.ts';
+import { type PurchaseView, purchaseView } from './views.ts';
+
+export interface GrantRequest {
+  customerId: string;
+  offerId: string;
+  processor: Processor;
+  processorSubscriptionId?: string | null | undefined;
+  currentPeriodEnd?: string | null | undefined;
+}
+
+/**
+ * Use case card: grant an offer (manual grant or import).
+ * In: site, customer id, offer id, optional processor link. Out: the new purchase (201).
+ * Refuses unknown customers and offers (400 naming the field) and archived offers (409).
+ */
+export async function grantOfferToCustomer(
+  deps: Dependencies,
+  siteId: string,
+  request: GrantRequest,
+  actor: Actor,
+  now: Date,
+): Promise<PurchaseView> {
+  const [customer, offer] = await Promise.all([
+    deps.store.getCustomer(siteId, request.customerId),
+    deps.store.getOffer(siteId, request.offerId),
+  ]);
+  const problems = [
+    ...(customer ? [] : [{ field: 'customerId', message: `customer ${request.customerId} does not exist` }]),
+    ...(offer ? [] : [{ field: 'offerId', message: `offer ${request.offerId} does not exist` }]),
+  ];
+  if (problems.length > 0 || !customer || !offer) {
+    throw new InvalidInputError(problems.map((p) => p.message).join('; '), problems);
+  }
+  if (offer.archivedAt) throw new ConflictError(`offer ${offer.offerId} is archived and cannot be granted`);
+  if (request.processor !== 'none' && !request.processorSubscriptionId && offer.price.type === 'subscription') {
+    throw new InvalidInputError('a processor subscription needs its id', [
+      { field: 'processorSubscriptionId', message: `required when processor is ${request.processor}` },
+    ]);
+  }
+  if (request.currentPeriodEnd && Date.parse(request.currentPeriodEnd) <= now.getTime()) {
+    throw new InvalidInputError('currentPeriodEnd must be in the future', [
+      { field: 'currentPeriodEnd', message: 'must be in the future' },
+    ]);
+  }
+  const change = grantOffer({
+    purchaseId: deps.newId('pur'),
+    customer,
+    offer,
+    processor: request.processor,
+    processorSubscriptionId: request.processorSubscriptionId ?? null,
+    currentPeriodEnd: request.currentPeriodEnd ?? null,
+    actor,
+    now,
+  });
+  await deps.store.createPurchase(change);
+  return purchaseView(change.purchase);
+}
+
+export async function loadPurchase(deps: Pick<Dependencies, 'store'>, siteId: string, purchaseId: string) {
+  const purchase = await deps.store.getPurchase(siteId, purchaseId);
+  if (!purchase) throw new PurchaseNotFoundError(purchaseId);
+  return purchase;
+}
+
+export async function getPurchase(deps: Dependencies, siteId: string, purchaseId: string): Promise<PurchaseView> {
+  return purchaseView(await loadPurchase(deps, siteId, purchaseId));
+}
+
+export async function getHistory(
+  deps: Dependencies,
+  siteId: string,
+  purchaseId: string,
+): Promise<{ items: HistoryEntry[] }> {
+  await loadPurchase(deps, siteId, purchaseId);
+  return { items: await deps.store.listHistory(siteId, purchaseId) };
+}
+
+const MAX_ATTEMPTS = 8;
+
+/**
+ * Optimistic concurrency for every purchase change: read, decide with a pure rule, write conditioned on
+ * the version read. When another request won the race the rule is applied again to the fresh state, so
+ * two concurrent changes both land (neither is lost) and a rule never acts on a state it did not see.
+ * `decide` returns null when the state already is what was asked (an idempotent no-op).
+ */
+export async function changePurchase(
+  deps: Pick<Dependencies, 'store'>,
+  siteId: string,
+  purchaseId: string,
+  decide: (purchase: Purchase) => PurchaseChange | null,
+  allowedFrom?: readonly PurchaseStatus[],
+): Promise<Purchase> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await loadPurchase(deps, siteId, purchaseId);
+    const change = decide(current);
+    if (!change) return current;
+    try {
+      await deps.store.savePurchase(change, current.version, allowedFrom);
+      return change.purchase;
+    } catch (error) {
+      if (!(error instanceof ConcurrentModificationError) || attempt >= MAX_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+    }
+  }
+}
+
+export async function revokePurchaseAccess(
+  deps: Dependencies,
+  siteId: string,
+  purchaseId: string,
+  productIds: string[] | undefined,
+  actor: Actor,
+  now: Date,
+): Promise<PurchaseView> {
+  const purchase = await changePurchase(deps, siteId, purchaseId, (p) => revokeAccess(p, productIds, actor, now));
+  return purchaseView(purchase);
+}
+
+export async function resumePurchaseAccess(
+  deps: Dependencies,
+  siteId: string,
+  purchaseId: string,
+  productIds: string[] | undefined,
+  actor: Actor,
+  now: Date,
+): Promise<PurchaseView> {
+  const purchase = await changePurchase(deps, siteId, purchaseId, (p) => resumeAccess(p, productIds, actor, now));
+  return purchaseView(purchase);
+}
