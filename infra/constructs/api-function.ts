@@ -5,7 +5,7 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { TableAccess } from '../definitions.ts';
+import { DEPS_LOCK_FILE, PROJECT_ROOT, type TableAccess } from '../definitions.ts';
 
 /**
  * Lets an ESM bundle use CommonJS dependencies that call `require` (esbuild's `__require` shim looks for a
@@ -59,6 +59,8 @@ export class ApiFunction extends Construct {
     const callerNodeOptions = props.environment?.NODE_OPTIONS;
     this.function = new NodejsFunction(this, 'Function', {
       entry: props.entry,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: DEPS_LOCK_FILE,
       handler: props.handler ?? 'handler',
       description: props.description,
       runtime: Runtime.NODEJS_22_X,

@@ -54,6 +54,8 @@ export class Auth extends Construct {
 
     this.userPoolClient = this.userPool.addClient('Client', {
       authFlows: { userSrp: true },
+      // No hosted UI, so no OAuth: CDK's default would allow the implicit grant to a placeholder callback.
+      disableOAuth: true,
       generateSecret: false,
       preventUserExistenceErrors: true,
       // Without this list a client may write every mutable attribute, and a customer could call

@@ -69,10 +69,14 @@ export async function startDynamoDbLocal(options: { dataDir?: string | undefined
   const endpoint = `http://127.0.0.1:${port}`;
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      // In memory there is nothing to flush, so no reason to wait for the JVM's shutdown hooks.
+      child.kill(options.dataDir ? 'SIGTERM' : 'SIGKILL');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
     }
+    child.stdout?.destroy();
+    child.stderr?.destroy();
   };
   try {
     await waitUntilReady(endpoint, () => child.exitCode !== null);
