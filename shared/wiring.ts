@@ -1,15 +1,45 @@
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ulid } from 'ulid';
-import { loadConfig } from './config.ts';
+import { EventBridgeTimerScheduler } from './adapters/eventbridge-scheduler.ts';
+import { loadConfig, loadSchedulerConfig } from './config.ts';
 import { systemClock } from './domain/time.ts';
+import { noProcessor, type ProcessorRegistry, unconfiguredProcessor } from './ports/processor.ts';
+import type { TimerScheduler } from './ports/scheduler.ts';
 import { createDocumentClient } from './store/client.ts';
 import { Store } from './store/store.ts';
 import type { Dependencies } from './usecases/deps.ts';
 
 export const newId = (prefix: string) => `${prefix}_${ulid().toLowerCase()}`;
 
-/** The real adapters, built once per Lambda container from the environment. */
-export function productionDependencies(): Dependencies {
+/** Processor adapters by name. Stripe, PayPal and native adapters are not wired yet: calls to them fail with 502. */
+export function processorRegistry(): ProcessorRegistry {
+  return {
+    none: noProcessor,
+    native: unconfiguredProcessor('native'),
+    stripe: unconfiguredProcessor('stripe'),
+    paypal: unconfiguredProcessor('paypal'),
+  };
+}
+
+/** A scheduler for functions that never arm timers; using it is a wiring bug and says so. */
+const noTimers: TimerScheduler = {
+  upsert: async () => {
+    throw new Error('this function is not wired with a scheduler');
+  },
+  remove: async () => {
+    throw new Error('this function is not wired with a scheduler');
+  },
+};
+
+/**
+ * The real adapters, built once per Lambda container from the environment. `timers: true` for functions
+ * that arm or move timers: they need the Scheduler settings and fail at cold start without them.
+ */
+export function productionDependencies(options: { timers?: boolean } = {}): Dependencies {
   const config = loadConfig();
   const store = new Store(createDocumentClient({ endpoint: config.dynamodbEndpoint }), config.tableName);
-  return { store, clock: systemClock, newId };
+  const scheduler = options.timers
+    ? new EventBridgeTimerScheduler(new SchedulerClient({}), loadSchedulerConfig(), systemClock)
+    : noTimers;
+  return { store, clock: systemClock, newId, scheduler, processors: processorRegistry() };
 }

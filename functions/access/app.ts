@@ -1,4 +1,4 @@
-import { createApiHandler, json, param, type ApiRequest } from '#shared/http/api.ts';
+import { type ApiRequest, createApiHandler, json, param } from '#shared/http/api.ts';
 import { id } from '#shared/http/schemas.ts';
 import { parseInput } from '#shared/http/validation.ts';
 import { customerLibraryAccess, customerProductAccess } from '#shared/usecases/access.ts';
@@ -24,4 +24,3 @@ export function createAccessHandler(deps: Dependencies) {
     { clock: deps.clock },
   );
 }
-

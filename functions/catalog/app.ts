@@ -1,13 +1,13 @@
-import { actorFor, createApiHandler, json, param } from '#shared/http/api.ts';
-import { parseInput } from '#shared/http/validation.ts';
+import { type ApiRequest, createApiHandler, json, param } from '#shared/http/api.ts';
 import { customerInput, id, offerInput, productInput, settingsInput } from '#shared/http/schemas.ts';
+import { parseInput } from '#shared/http/validation.ts';
 import * as catalog from '#shared/usecases/catalog.ts';
 import type { Dependencies } from '#shared/usecases/deps.ts';
 
 /** Site settings, products, offers and customers. */
 export function createCatalogHandler(deps: Dependencies) {
-  const site = (request: Parameters<typeof param>[0]) => param(request, 'siteId');
-  const pathId = (request: Parameters<typeof param>[0], name: string) => parseInput(id, param(request, name), name);
+  const site = (request: ApiRequest) => param(request, 'siteId');
+  const pathId = (request: ApiRequest, name: string) => parseInput(id, param(request, name), name);
 
   return createApiHandler(
     'catalog',
@@ -42,4 +42,3 @@ export function createCatalogHandler(deps: Dependencies) {
     { clock: deps.clock },
   );
 }
-

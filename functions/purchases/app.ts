@@ -1,4 +1,4 @@
-import { actorFor, createApiHandler, json, param, type ApiRequest } from '#shared/http/api.ts';
+import { type ApiRequest, actorFor, createApiHandler, json, param } from '#shared/http/api.ts';
 import { grantInput, id, productSelection } from '#shared/http/schemas.ts';
 import { parseInput } from '#shared/http/validation.ts';
 import type { Dependencies } from '#shared/usecases/deps.ts';
@@ -14,7 +14,10 @@ export function createPurchasesHandler(deps: Dependencies) {
     {
       'POST /sites/{siteId}/purchases': async (request) => {
         const input = parseInput(grantInput, request.body);
-        return json(201, await purchases.grantOfferToCustomer(deps, site(request), input, actorFor(request), request.now));
+        return json(
+          201,
+          await purchases.grantOfferToCustomer(deps, site(request), input, actorFor(request), request.now),
+        );
       },
       'GET /sites/{siteId}/purchases/{purchaseId}': async (request) =>
         json(200, await purchases.getPurchase(deps, site(request), purchaseId(request))),
@@ -48,4 +51,3 @@ export function createPurchasesHandler(deps: Dependencies) {
     { clock: deps.clock },
   );
 }
-

@@ -1,4 +1,4 @@
 import { productionDependencies } from '#shared/wiring.ts';
 import { createPurchasesHandler } from './app.ts';
 
-export const handler = createPurchasesHandler(productionDependencies());
+export const handler = createPurchasesHandler(productionDependencies({ timers: true }));

@@ -1,4 +1,5 @@
 import { createAccessHandler } from '../../functions/access/app.ts';
+import { createBillingHandler } from '../../functions/billing/app.ts';
 import { createCatalogHandler } from '../../functions/catalog/app.ts';
 import { createPurchasesHandler } from '../../functions/purchases/app.ts';
 import type { ApiFunctionName } from '../../shared/http/routes.ts';
@@ -13,4 +14,5 @@ export const LOCAL_API_FUNCTIONS: Record<ApiFunctionName, (deps: Dependencies) =
   catalog: createCatalogHandler,
   purchases: createPurchasesHandler,
   access: createAccessHandler,
+  billing: createBillingHandler,
 };

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'aws-lambda';
 import type { ApiEvent, ApiResult } from '../../shared/http/api.ts';
 import { MAX_BODY_BYTES } from '../../shared/http/api.ts';
+import { HttpError } from '../../shared/http/errors.ts';
 import { ROUTES, type RouteDefinition, routeKey } from '../../shared/http/routes.ts';
 
 export type LambdaHandler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
@@ -32,9 +33,15 @@ export function matchRoute(compiled: CompiledRoute[], method: string, path: stri
     const match = candidate.pattern.exec(path);
     if (!match) continue;
     const params: Record<string, string> = {};
-    candidate.names.forEach((name, i) => {
-      params[name] = decodeURIComponent(match[i + 1]!);
-    });
+    for (const [i, name] of candidate.names.entries()) {
+      try {
+        params[name] = decodeURIComponent(match[i + 1]!);
+      } catch {
+        throw new HttpError(400, 'invalid_request', `path parameter ${name} is not valid percent-encoding`, [
+          { field: name, message: 'malformed percent-encoding' },
+        ]);
+      }
+    }
     return { ...candidate, params };
   }
   return null;
@@ -97,7 +104,9 @@ export function buildEvent(input: {
       stage: '$default',
       time: input.now.toUTCString(),
       timeEpoch: input.now.getTime(),
-      authorizer: input.claims ? { principalId: '', integrationLatency: 0, jwt: { claims: input.claims, scopes: [] } } : undefined,
+      authorizer: input.claims
+        ? { principalId: '', integrationLatency: 0, jwt: { claims: input.claims, scopes: [] } }
+        : undefined,
     },
     body: body.length === 0 ? undefined : isText ? body.toString('utf8') : body.toString('base64'),
     isBase64Encoded: body.length > 0 && !isText,
@@ -123,7 +132,12 @@ export function lambdaContext(functionName: string): Context {
   };
 }
 
-export function send(response: ServerResponse, statusCode: number, body: unknown, headers: Record<string, string> = {}) {
+export function send(
+  response: ServerResponse,
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   response.writeHead(statusCode, { 'content-type': 'application/json', ...headers });
   response.end(text);

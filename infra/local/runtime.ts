@@ -1,12 +1,19 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseInput } from '../../shared/http/validation.ts';
-import { toErrorResponse } from '../../shared/http/errors.ts';
+import { createSweeperHandler } from '../../functions/sweeper/app.ts';
+import { createTimerHandler } from '../../functions/timer/app.ts';
 import { type Clock, systemClock } from '../../shared/domain/time.ts';
+import { toErrorResponse } from '../../shared/http/errors.ts';
+import { parseInput } from '../../shared/http/validation.ts';
 import { createDocumentClient } from '../../shared/store/client.ts';
 import { Store } from '../../shared/store/store.ts';
 import type { Dependencies } from '../../shared/usecases/deps.ts';
-import { newId } from '../../shared/wiring.ts';
+import { newId, processorRegistry } from '../../shared/wiring.ts';
+import { LocalScheduler } from './scheduler.ts';
+
+/** The stack's EventBridge rule runs the sweeper every 5 minutes; locally every 30 s is cheap. */
+const SWEEP_EVERY_MS = 30_000;
+
 import { ensureTable, startDynamoDbLocal } from './dynamodb.ts';
 import { LOCAL_API_FUNCTIONS } from './functions.ts';
 import {
@@ -39,6 +46,9 @@ export interface LocalRuntime {
   tableName: string;
   deps: Dependencies;
   tokens: LocalTokenIssuer;
+  scheduler: LocalScheduler;
+  /** How many persisted timers were re-armed (or fired, when overdue) at start-up. */
+  schedulesAtStart: number;
   stop(): Promise<void>;
 }
 
@@ -56,7 +66,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   try {
     await ensureTable(dynamodbEndpoint, tableName);
     const db = createDocumentClient({ endpoint: dynamodbEndpoint });
-    const deps: Dependencies = { store: new Store(db, tableName), clock, newId };
+    const store = new Store(db, tableName);
+    const scheduler = new LocalScheduler(store, clock);
+    const deps: Dependencies = { store, clock, newId, scheduler, processors: processorRegistry() };
+    // The timer and sweeper functions, run by the local Scheduler and by an interval like the EventBridge rule.
+    scheduler.setTarget(createTimerHandler(deps));
+    const sweep = createSweeperHandler(deps);
+    const overdueAtStart = await scheduler.start();
+    const sweeper = setInterval(
+      () => void sweep().catch((error) => console.error('sweep failed', error)),
+      SWEEP_EVERY_MS,
+    );
+    sweeper.unref();
+    void sweep().catch((error) => console.error('sweep failed', error));
     const handlers = new Map<string, LambdaHandler>(
       Object.entries(LOCAL_API_FUNCTIONS).map(([name, create]) => [name, create(deps)]),
     );
@@ -78,7 +100,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         }
         const match = matchRoute(compiled, method, url.pathname);
         if (!match) {
-          send(response, 404, { error: { code: 'not_found', message: `no route ${method} ${url.pathname}`, details: [] } });
+          send(response, 404, {
+            error: { code: 'not_found', message: `no route ${method} ${url.pathname}`, details: [] },
+          });
           return;
         }
         let claims: Record<string, string> | null = null;
@@ -110,7 +134,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       return Object.fromEntries(Object.entries(payload).map(([name, value]) => [name, String(value)]));
     }
 
-    async function serveLocalRoute(method: string, url: URL, body: Buffer, response: import('node:http').ServerResponse) {
+    async function serveLocalRoute(
+      method: string,
+      url: URL,
+      body: Buffer,
+      response: import('node:http').ServerResponse,
+    ) {
       if (method === 'POST' && url.pathname === '/local/tokens') {
         let parsed: unknown;
         try {
@@ -121,6 +150,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         }
         const input = parseInput(tokenRequest, parsed);
         send(response, 201, { token: await tokens.mint(input, clock()) });
+        return;
+      }
+      if (method === 'GET' && url.pathname === '/local/timers') {
+        send(response, 200, {
+          pending: scheduler.pending(),
+          fired: scheduler.fired,
+          deadLetters: scheduler.deadLetters,
+        });
         return;
       }
       if (method === 'GET' && url.pathname === '/local/jwks.json') {
@@ -142,6 +179,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const stop = async () => {
       if (stopped) return;
       stopped = true;
+      clearInterval(sweeper);
+      scheduler.stop();
       await new Promise<void>((resolve) => {
         server!.close(() => resolve());
         server!.closeAllConnections();
@@ -149,7 +188,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       db.destroy();
       await dynamo?.stop();
     };
-    return { url, dynamodbEndpoint, tableName, deps, tokens, stop };
+    return { url, dynamodbEndpoint, tableName, deps, tokens, scheduler, schedulesAtStart: overdueAtStart, stop };
   } catch (error) {
     server?.close();
     await dynamo?.stop();

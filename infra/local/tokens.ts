@@ -14,7 +14,12 @@ export const tokenRequest = z
     email: z.email().optional(),
     customerId: id.optional(),
     subject: id.optional(),
-    expiresInSeconds: z.number().int().min(1).max(86_400 * 30).default(43_200),
+    expiresInSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(86_400 * 30)
+      .default(43_200),
   })
   .strict()
   .superRefine((value, ctx) => {

@@ -1,7 +1,8 @@
 import { InvalidInputError } from './errors.ts';
 import { revokedLabel } from './labels.ts';
+import { boundary } from './periods.ts';
 import { addDays, toInstant } from './time.ts';
-import type { Actor, Customer, Grant, HistoryEntry, Offer, Purchase, PurchaseChange, Processor } from './types.ts';
+import type { Actor, Customer, Grant, HistoryEntry, Offer, Processor, Purchase, PurchaseChange } from './types.ts';
 
 export interface GrantOfferInput {
   purchaseId: string;
@@ -36,10 +37,15 @@ export function grantOffer(input: GrantOfferInput): PurchaseChange {
     price,
     status: 'active',
     currentPeriodStart: recurring ? at : null,
-    currentPeriodEnd: recurring ? input.currentPeriodEnd : null,
+    // Billing recorded here (no processor): the first period runs one cycle from purchase. A processor's
+    // period comes from the import or, later, from its webhooks.
+    currentPeriodEnd: recurring
+      ? (input.currentPeriodEnd ?? (input.processor === 'none' ? boundary(at, price, 1) : null))
+      : null,
     installments: price.type === 'payment_plan' ? { paid: 1, total: price.installments } : null,
     cancellation: null,
     pause: null,
+    accessPeriodEndsAt: offer.accessDays === null ? null : addDays(at, offer.accessDays),
     accessEndsAt: offer.accessDays === null ? null : addDays(at, offer.accessDays),
     products: offer.productIds.map((productId) => ({
       productId,

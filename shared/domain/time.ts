@@ -16,3 +16,10 @@ export function addDays(instant: Instant, days: number): Instant {
 export function hasPassed(instant: Instant, now: Date): boolean {
   return Date.parse(instant) <= now.getTime();
 }
+
+/** The earliest of some instants (ISO-8601 UTC strings of one width sort like the instants they name). */
+export function earliest(instants: readonly (Instant | null | undefined)[]): Instant | null {
+  let result: Instant | null = null;
+  for (const instant of instants) if (instant && (result === null || instant < result)) result = instant;
+  return result;
+}

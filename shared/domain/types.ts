@@ -123,7 +123,9 @@ export interface Purchase {
   installments: Installments | null;
   cancellation: Cancellation | null;
   pause: Pause | null;
-  /** The instant from which no product of this purchase is accessible any more (access period or cancellation). */
+  /** End of the offer's access period (`accessDays` after purchase), if the offer has one (rule 10). */
+  accessPeriodEndsAt: Instant | null;
+  /** The instant from which no product of this purchase is accessible: the earliest of the access period and a cancellation. */
   accessEndsAt: Instant | null;
   products: Grant[];
   refunds: Refund[];

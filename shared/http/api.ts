@@ -1,9 +1,5 @@
 import middy, { type MiddlewareObj } from '@middy/core';
-import type {
-  APIGatewayProxyEventV2WithJWTAuthorizer,
-  APIGatewayProxyStructuredResultV2,
-  Context,
-} from 'aws-lambda';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { UnauthorizedError } from '../domain/errors.ts';
 import { type Clock, systemClock } from '../domain/time.ts';
 import type { Actor } from '../domain/types.ts';
@@ -56,7 +52,8 @@ export const json = (statusCode: number, body: unknown): Reply => ({ statusCode,
 
 function lowerCaseHeaders(headers: ApiEvent['headers'] | undefined): Record<string, string> {
   const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) if (value !== undefined) result[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries(headers ?? {}))
+    if (value !== undefined) result[name.toLowerCase()] = value;
   return result;
 }
 
@@ -73,7 +70,9 @@ function readBody(event: ApiEvent, headers: Record<string, string>): { raw: stri
   try {
     return { raw, parsed: JSON.parse(raw) };
   } catch {
-    throw new HttpError(400, 'invalid_json', 'the body is not valid JSON', [{ field: 'body', message: 'malformed JSON' }]);
+    throw new HttpError(400, 'invalid_json', 'the body is not valid JSON', [
+      { field: 'body', message: 'malformed JSON' },
+    ]);
   }
 }
 

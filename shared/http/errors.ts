@@ -7,6 +7,7 @@ import {
   NotFoundError,
   UnauthorizedError,
 } from '../domain/errors.ts';
+import { ProcessorError } from '../ports/processor.ts';
 
 /** Errors that only exist at the HTTP edge (transport problems rather than domain rules). */
 export class HttpError extends DomainError {
@@ -40,6 +41,9 @@ export function toErrorResponse(error: unknown): { statusCode: number; body: Err
   if (error instanceof NotFoundError) return { statusCode: 404, body: body('not_found', error.message) };
   if (error instanceof ConflictError) {
     return { statusCode: 409, body: body('conflict', error.message, error.details) };
+  }
+  if (error instanceof ProcessorError) {
+    return { statusCode: 502, body: body('processor_error', `the payment processor failed: ${error.message}`) };
   }
   if (error instanceof DomainError) return { statusCode: 400, body: body('invalid_request', error.message) };
   return { statusCode: 500, body: body('internal_error', 'internal error; the request may be retried') };

@@ -52,16 +52,19 @@ export function principalFromClaims(claims: Claims | undefined): Principal {
  * customer tokens only on `/me` routes.
  */
 export function authorize(principal: Principal, access: RouteAccess, pathSiteId: string | undefined): void {
-  if (access === 'public') return;
+  // Webhooks are authenticated by the processor's signature, not by a token.
+  if (access === 'public' || access === 'webhook') return;
   if (access === 'staff') {
-    if (!STAFF_ROLES.includes(principal.role)) throw new ForbiddenError(`a ${principal.role} token cannot use staff routes`);
+    if (!STAFF_ROLES.includes(principal.role))
+      throw new ForbiddenError(`a ${principal.role} token cannot use staff routes`);
     if (!principal.siteId) throw new ForbiddenError('the token is not bound to a site');
     if (pathSiteId !== principal.siteId) throw new ForbiddenError('the token does not belong to this site');
     return;
   }
   // access === 'customer'
   if (principal.role !== 'customer') throw new ForbiddenError('only customer tokens can use /me routes');
-  if (!principal.siteId || !principal.customerId) throw new ForbiddenError('the customer token lacks siteId or customerId');
+  if (!principal.siteId || !principal.customerId)
+    throw new ForbiddenError('the customer token lacks siteId or customerId');
 }
 
 export function actorOf(principal: Principal): Actor {

@@ -29,21 +29,37 @@ export const ROUTES = [
   { method: 'POST', path: '/sites/{siteId}/purchases/{purchaseId}/access/resume', fn: 'purchases', access: 'staff' },
   { method: 'GET', path: '/sites/{siteId}/customers/{customerId}/access', fn: 'access', access: 'staff' },
   { method: 'GET', path: '/sites/{siteId}/customers/{customerId}/access/{productId}', fn: 'access', access: 'staff' },
+  {
+    method: 'POST',
+    path: '/sites/{siteId}/purchases/{purchaseId}/cancellation/preview',
+    fn: 'billing',
+    access: 'staff',
+  },
+  { method: 'POST', path: '/sites/{siteId}/purchases/{purchaseId}/cancellation', fn: 'billing', access: 'staff' },
+  { method: 'DELETE', path: '/sites/{siteId}/purchases/{purchaseId}/cancellation', fn: 'billing', access: 'staff' },
+  { method: 'POST', path: '/sites/{siteId}/purchases/{purchaseId}/pause', fn: 'billing', access: 'staff' },
+  { method: 'POST', path: '/sites/{siteId}/purchases/{purchaseId}/unpause', fn: 'billing', access: 'staff' },
+  { method: 'GET', path: '/sites/{siteId}/subscriptions', fn: 'billing', access: 'staff' },
   { method: 'GET', path: '/health', fn: 'access', access: 'public' },
 ] as const satisfies readonly RouteSpec[];
 
 type DeclaredRoute = (typeof ROUTES)[number];
 /** A route, with `access` widened so that code can handle kinds no route uses yet. */
-export type RouteDefinition = DeclaredRoute extends infer R ? (R extends DeclaredRoute ? Omit<R, 'access'> & { access: RouteAccess } : never) : never;
+export type RouteDefinition = DeclaredRoute extends infer R
+  ? R extends DeclaredRoute
+    ? Omit<R, 'access'> & { access: RouteAccess }
+    : never
+  : never;
 export type ApiFunctionName = RouteDefinition['fn'];
 export type RouteKey = `${RouteDefinition['method']} ${RouteDefinition['path']}`;
 
 /** The API Gateway route keys served by one function, e.g. `'GET /sites/{siteId}/settings'`. */
-export type RouteKeyOf<F extends ApiFunctionName> = Extract<RouteDefinition, { fn: F }> extends infer R
-  ? R extends { method: infer M extends string; path: infer P extends string }
-    ? `${M} ${P}`
-    : never
-  : never;
+export type RouteKeyOf<F extends ApiFunctionName> =
+  Extract<RouteDefinition, { fn: F }> extends infer R
+    ? R extends { method: infer M extends string; path: infer P extends string }
+      ? `${M} ${P}`
+      : never
+    : never;
 
 export function routeKey(route: Pick<RouteDefinition, 'method' | 'path'>): string {
   return `${route.method} ${route.path}`;

@@ -65,7 +65,9 @@ export const customerInput = z
 
 export const instant = z.iso
   .datetime({ offset: true, message: 'must be an ISO-8601 date-time such as 2026-12-01T00:00:00Z' })
-  .transform((value) => new Date(value).toISOString());
+  .transform((value) => new Date(value).toISOString())
+  // Instants are compared as ISO strings, which only sort correctly for four-digit years.
+  .refine((value) => /^\d{4}-/.test(value), 'must be before the year 10000');
 
 export const grantInput = z
   .object({
@@ -79,4 +81,36 @@ export const grantInput = z
 
 export const productSelection = z
   .object({ productIds: z.array(id).min(1, 'list at least one product, or omit productIds for all').optional() })
+  .strict();
+
+export const cancelInput = z
+  .object({ when: z.enum(['now', 'period_end', 'date']), date: instant.optional() })
+  .strict()
+  .superRefine((value, ctx) => {
+    if (value.when === 'date' && !value.date) {
+      ctx.addIssue({ code: 'custom', path: ['date'], message: 'required when when is "date"' });
+    }
+    if (value.when !== 'date' && value.date) {
+      ctx.addIssue({ code: 'custom', path: ['date'], message: 'only allowed when when is "date"' });
+    }
+  });
+
+export const pauseInput = z.object({ resumesAt: instant.nullable().optional() }).strict();
+
+export const PURCHASE_STATUSES = [
+  'active',
+  'pending_cancellation',
+  'paused',
+  'past_due',
+  'canceled',
+  'completed',
+] as const;
+
+export const subscriptionsQuery = z
+  .object({
+    status: z.enum(PURCHASE_STATUSES).optional(),
+    offerId: id.optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(25),
+    cursor: z.string().min(1).max(2048).optional(),
+  })
   .strict();

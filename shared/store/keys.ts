@@ -10,6 +10,7 @@
  * | purchase              | SITE#s#PURCHASE#id                 | PURCHASE                    |
  * | purchase history      | SITE#s#PURCHASE#id                 | HISTORY#<version>#<n>       |
  * | processor subscription| SITE#s#PROCESSOR#<proc>#<subId>    | LINK                        |
+ * | local timer (local only) | LOCAL#SCHEDULER                 | SCHEDULE#<name>             |
  *
  * The customer's copy of each purchase lets an access check be one strongly consistent Query of one
  * partition; it is written in the same transaction as the purchase, so the two never disagree.
@@ -29,7 +30,10 @@ export const keys = {
     sk: `PURCHASE${SEP}${purchaseId}`,
   }),
   purchasePartition: (siteId: string, purchaseId: string) => `${keys.site(siteId)}${SEP}PURCHASE${SEP}${purchaseId}`,
-  purchase: (siteId: string, purchaseId: string) => ({ pk: keys.purchasePartition(siteId, purchaseId), sk: 'PURCHASE' }),
+  purchase: (siteId: string, purchaseId: string) => ({
+    pk: keys.purchasePartition(siteId, purchaseId),
+    sk: 'PURCHASE',
+  }),
   historyPrefix: 'HISTORY#',
   /** Zero-padded so that sort order is version order: history reads oldest first. */
   history: (siteId: string, purchaseId: string, version: number, index: number) => ({
@@ -56,4 +60,7 @@ export const keys = {
     gsi3pk: keys.duePartition(dueAt.slice(0, 10)),
     gsi3sk: `${dueAt}${SEP}${siteId}${SEP}${purchaseId}`,
   }),
+  /** Only the local runtime's scheduler stand-in writes these; on AWS, EventBridge Scheduler keeps timers. */
+  localSchedulePartition: 'LOCAL#SCHEDULER',
+  localSchedule: (name: string) => ({ pk: 'LOCAL#SCHEDULER', sk: `SCHEDULE#${name}` }),
 } as const;

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -8,6 +9,7 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { isRecurring, nextDueAt } from '../domain/billing.ts';
 import { ConcurrentModificationError, ConflictError, InvalidInputError } from '../domain/errors.ts';
 import type {
   Customer,
@@ -281,15 +283,69 @@ export class Store {
     return this.queryPage<Purchase>(input, limit, cursor);
   }
 
+  /**
+   * Purchases whose earliest timed action is due at `now`, from the due index (one partition per UTC day,
+   * `lookbackDays` back): the sweeper's way to find what a lost timer left undone.
+   */
+  async listDue(
+    now: Date,
+    lookbackDays = 7,
+    limit = 500,
+  ): Promise<{ siteId: string; purchaseId: string; dueAt: string }[]> {
+    const result: { siteId: string; purchaseId: string; dueAt: string }[] = [];
+    const nowInstant = now.toISOString();
+    for (let daysBack = lookbackDays; daysBack >= 0 && result.length < limit; daysBack--) {
+      const day = new Date(now.getTime() - daysBack * 86_400_000).toISOString().slice(0, 10);
+      const items = await this.queryAll({
+        TableName: this.tableName,
+        IndexName: TABLE_SCHEMA.byDue.indexName,
+        KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk <= :now',
+        ExpressionAttributeValues: { ':pk': keys.duePartition(day), ':now': `${nowInstant}#~` },
+        ProjectionExpression: 'siteId, purchaseId, gsi3sk',
+      });
+      for (const item of items) {
+        result.push({
+          siteId: String(item.siteId),
+          purchaseId: String(item.purchaseId),
+          dueAt: String(item.gsi3sk).split('#')[0]!,
+        });
+      }
+    }
+    return result.slice(0, limit);
+  }
+
+  // ---- local scheduler (local runtime only) ----
+
+  async putLocalSchedule(name: string, schedule: Item): Promise<void> {
+    await this.put({ ...keys.localSchedule(name), entity: 'localSchedule', name, ...schedule });
+  }
+
+  async deleteLocalSchedule(name: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: keys.localSchedule(name) }));
+  }
+
+  async listLocalSchedules(): Promise<Item[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.localSchedulePartition },
+      ConsistentRead: true,
+    });
+    return items.map((item) => strip<Item>(item)!);
+  }
+
   // ---- item shapes ----
 
   private purchaseItem(purchase: Purchase): Item {
-    const recurring = purchase.kind === 'subscription' || purchase.kind === 'payment_plan';
+    const dueAt = nextDueAt(purchase);
     return {
       ...keys.purchase(purchase.siteId, purchase.purchaseId),
       entity: 'purchase',
       ...keys.byOffer(purchase.siteId, purchase.offerId, purchase.createdAt, purchase.purchaseId),
-      ...(recurring ? keys.byStatus(purchase.siteId, purchase.status, purchase.createdAt, purchase.purchaseId) : {}),
+      ...(isRecurring(purchase)
+        ? keys.byStatus(purchase.siteId, purchase.status, purchase.createdAt, purchase.purchaseId)
+        : {}),
+      ...(dueAt ? keys.byDue(dueAt, purchase.siteId, purchase.purchaseId) : {}),
       ...purchase,
     };
   }
@@ -344,9 +400,7 @@ export class Store {
    * keeps reading until the page is full or the index is exhausted. The cursor is opaque to callers.
    */
   private async queryPage<T>(input: QueryCommandInput, limit: number, cursor: string | null): Promise<Page<T>> {
-    const partitionKeyName = input.IndexName
-      ? input.KeyConditionExpression!.split(' ')[0]!
-      : TABLE_SCHEMA.partitionKey;
+    const partitionKeyName = input.IndexName ? input.KeyConditionExpression!.split(' ')[0]! : TABLE_SCHEMA.partitionKey;
     let startKey = cursor === null ? undefined : decodeCursor(cursor, partitionKeyName, input);
     const items: Item[] = [];
     do {
@@ -393,4 +447,3 @@ function cancellationReasons(error: unknown): string[] | null {
   if (error instanceof ConditionalCheckFailedException) return ['ConditionalCheckFailed'];
   return null;
 }
-

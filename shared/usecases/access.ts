@@ -12,7 +12,11 @@ export async function customerLibraryAccess(
   now: Date,
 ): Promise<{ customerId: string; products: Omit<ProductAccess, 'reason'>[] }> {
   const purchases = await deps.store.getCustomerPurchases(siteId, customerId);
-  const products = libraryAccess(purchases, now).map(({ productId, hasAccess, until }) => ({ productId, hasAccess, until }));
+  const products = libraryAccess(purchases, now).map(({ productId, hasAccess, until }) => ({
+    productId,
+    hasAccess,
+    until,
+  }));
   return { customerId, products };
 }
 

@@ -1,8 +1,8 @@
 import { CustomerNotFoundError, InvalidInputError, SiteResourceNotFoundError } from '../domain/errors.ts';
 import { toInstant } from '../domain/time.ts';
 import type { Customer, Offer, Price, Product, SiteSettings } from '../domain/types.ts';
-import { purchaseView } from './views.ts';
 import type { Dependencies } from './deps.ts';
+import { purchaseView } from './views.ts';
 
 type Deps = Pick<Dependencies, 'store'>;
 

@@ -7,6 +7,7 @@ import {
 import { grantOffer, resumeAccess, revokeAccess } from '../domain/grants.ts';
 import type { Actor, HistoryEntry, Processor, Purchase, PurchaseChange, PurchaseStatus } from '../domain/types.ts';
 import type { Dependencies } from './deps.ts';
+import { syncTimers } from './timers.ts';
 import { type PurchaseView, purchaseView } from './views.ts';
 
 export interface GrantRequest {
@@ -62,6 +63,7 @@ export async function grantOfferToCustomer(
     now,
   });
   await deps.store.createPurchase(change);
+  await syncTimers(deps.scheduler, null, change.purchase);
   return purchaseView(change.purchase);
 }
 
@@ -98,14 +100,14 @@ export async function changePurchase(
   purchaseId: string,
   decide: (purchase: Purchase) => PurchaseChange | null,
   allowedFrom?: readonly PurchaseStatus[],
-): Promise<Purchase> {
+): Promise<{ before: Purchase; after: Purchase }> {
   for (let attempt = 1; ; attempt++) {
     const current = await loadPurchase(deps, siteId, purchaseId);
     const change = decide(current);
-    if (!change) return current;
+    if (!change) return { before: current, after: current };
     try {
       await deps.store.savePurchase(change, current.version, allowedFrom);
-      return change.purchase;
+      return { before: current, after: change.purchase };
     } catch (error) {
       if (!(error instanceof ConcurrentModificationError) || attempt >= MAX_ATTEMPTS) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
@@ -121,8 +123,12 @@ export async function revokePurchaseAccess(
   actor: Actor,
   now: Date,
 ): Promise<PurchaseView> {
-  const purchase = await changePurchase(deps, siteId, purchaseId, (p) => revokeAccess(p, productIds, actor, now));
-  return purchaseView(purchase);
+  const { before, after } = await changePurchase(deps, siteId, purchaseId, (p) =>
+    revokeAccess(p, productIds, actor, now),
+  );
+  // With no grant left active, an access-period timer has nothing to do; resuming re-arms it.
+  if (before !== after) await syncTimers(deps.scheduler, before, after);
+  return purchaseView(after);
 }
 
 export async function resumePurchaseAccess(
@@ -133,6 +139,9 @@ export async function resumePurchaseAccess(
   actor: Actor,
   now: Date,
 ): Promise<PurchaseView> {
-  const purchase = await changePurchase(deps, siteId, purchaseId, (p) => resumeAccess(p, productIds, actor, now));
-  return purchaseView(purchase);
+  const { before, after } = await changePurchase(deps, siteId, purchaseId, (p) =>
+    resumeAccess(p, productIds, actor, now),
+  );
+  if (before !== after) await syncTimers(deps.scheduler, before, after);
+  return purchaseView(after);
 }

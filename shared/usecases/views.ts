@@ -21,6 +21,7 @@ export function purchaseView(p: Purchase) {
     installments: p.installments,
     cancellation: p.cancellation,
     pause: p.pause,
+    accessPeriodEndsAt: p.accessPeriodEndsAt ?? null,
     accessEndsAt: p.accessEndsAt,
     products: p.products.map((g) => ({
       productId: g.productId,

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
 import { AssetManifestArtifact, type CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { API_FUNCTION_DEFINITIONS, FUNCTION_DEFINITIONS } from '../../infra/definitions.ts';
 import { MembergateStack } from '../../infra/stack.ts';
-import { API_FUNCTIONS, ROUTES, routeKey } from '../../shared/http/routes.ts';
+import { API_FUNCTIONS, ROUTES, type RouteAccess, routeKey } from '../../shared/http/routes.ts';
 import { createTableInput } from '../../shared/store/schema.ts';
 
 // Synthesis bundles every function with esbuild: seconds, not milliseconds. It runs once, in beforeAll.
@@ -82,8 +82,9 @@ function functionResource(name: string): Resource {
 /** Every statement of every policy attached to a role, inline or not. */
 function statementsOfRole(roleLogicalId: string): Statement[] {
   const role = resource(roleLogicalId);
-  const inline = ((role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[] | undefined) ?? [])
-    .flatMap((policy) => policy.PolicyDocument.Statement);
+  const inline = (
+    (role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[] | undefined) ?? []
+  ).flatMap((policy) => policy.PolicyDocument.Statement);
   const attached = Object.values(resources)
     .filter((r) => r.Type === 'AWS::IAM::Policy')
     .filter((r) => (r.Properties.Roles as unknown[]).some((role) => ref(role) === roleLogicalId))
@@ -184,7 +185,12 @@ describe('functions', () => {
       const bundle = readFileSync(join(assembly.directory, asset!.source.path!, 'index.mjs'), 'utf8');
 
       const exported = [...bundle.matchAll(/export\s*\{([^}]*)\}/g)].flatMap((match) =>
-        match[1]!.split(',').map((entry) => entry.trim().split(/\s+as\s+/).at(-1)),
+        match[1]!.split(',').map((entry) =>
+          entry
+            .trim()
+            .split(/\s+as\s+/)
+            .at(-1),
+        ),
       );
       expect(exported).toContain(definition.handler);
     },
@@ -249,10 +255,12 @@ describe('HTTP API', () => {
     const integration = resource(ref(target['Fn::Join'][1][1]));
 
     expect(integration.Type).toBe('AWS::ApiGatewayV2::Integration');
-    expect(getAttTarget(integration.Properties.IntegrationUri)).toBe(logicalId(stack.functions.get(route.fn)!.function));
+    expect(getAttTarget(integration.Properties.IntegrationUri)).toBe(
+      logicalId(stack.functions.get(route.fn)!.function),
+    );
   });
 
-  it.each(ROUTES.map((route) => [routeKey(route), route.access] as const))(
+  it.each(ROUTES.map((route): [string, RouteAccess] => [routeKey(route), route.access]))(
     '%s (%s) has the authorization its access calls for',
     (key, access) => {
       const properties = routeResource(key).Properties;
@@ -327,7 +335,19 @@ describe('auth', () => {
   });
 });
 
+describe('synthesis', () => {
+  it('leaves CDK itself nothing to warn about', () => {
+    const annotations = Annotations.fromStack(stack);
+
+    expect(annotations.findError('*', Match.anyValue())).toEqual([]);
+    expect(annotations.findWarning('*', Match.anyValue())).toEqual([]);
+  });
+});
+
 describe('cdk-nag (AwsSolutions)', () => {
+  // cdk-nag 3 is a policy-validation plugin: findings no longer arrive as annotations (v2's
+  // `Annotations.fromStack(...).findError('*', /AwsSolutions-.*/)` would now pass vacuously), so the pack
+  // is run directly on the synthesized app; it honours the acknowledgements in infra/nag-suppressions.ts.
   it('reports no unacknowledged error or warning', () => {
     const report = new AwsSolutionsChecks().validateScope(app);
     const findings = report.violations.map(
@@ -337,7 +357,7 @@ describe('cdk-nag (AwsSolutions)', () => {
     expect(findings).toEqual([]);
   });
 
-  it('is live: an unacknowledged finding in the same app is reported', () => {
+  it('is live: it reports a finding nobody acknowledged', () => {
     // Guards the test above against passing vacuously (a pack that checks nothing reports nothing).
     const probeApp = new App();
     new CfnTable(new Stack(probeApp, 'Probe'), 'TableWithoutPitr', {

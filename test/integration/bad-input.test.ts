@@ -123,7 +123,11 @@ describe('bad input changes nothing', () => {
     ['an unknown offer', { customerId: 'cus-1', offerId: 'ghost' }, 'offerId'],
     ['an offerId of the wrong type', { customerId: 'cus-1', offerId: 7 }, 'offerId'],
     ['an unknown processor', { customerId: 'cus-1', offerId: 'bundle', processor: 'venmo' }, 'processor'],
-    ['a currentPeriodEnd that is not a date', { customerId: 'cus-1', offerId: 'bundle', currentPeriodEnd: 'soon' }, 'currentPeriodEnd'],
+    [
+      'a currentPeriodEnd that is not a date',
+      { customerId: 'cus-1', offerId: 'bundle', currentPeriodEnd: 'soon' },
+      'currentPeriodEnd',
+    ],
     ['an id with a key separator', { customerId: 'cus#1', offerId: 'bundle' }, 'customerId'],
   ])('granting with %s is a 400 naming %s and creates nothing', async (_name, body, field) => {
     const { api, siteId, claims } = await setup();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { apiHarness, seedSite, uniqueId, admin } from '../support/harness.ts';
+import { admin, apiHarness, seedSite, uniqueId } from '../support/harness.ts';
 
 describe('catalog, settings and customers', () => {
   it('settings default to self-cancel off in UTC and keep fields left out of a PUT', async () => {
@@ -121,7 +121,12 @@ describe('catalog, settings and customers', () => {
     api.clock.set(new Date(endsAt));
     const atTheEnd = await api.call('GET', `/sites/${siteId}/customers/cus-1/access/course`, { claims });
 
-    expect(justBefore.body).toEqual({ productId: 'course', hasAccess: true, until: purchase.accessEndsAt, reason: 'active' });
+    expect(justBefore.body).toEqual({
+      productId: 'course',
+      hasAccess: true,
+      until: purchase.accessEndsAt,
+      reason: 'active',
+    });
     expect(atTheEnd.body).toEqual({ productId: 'course', hasAccess: false, until: null, reason: 'access_ended' });
   });
 

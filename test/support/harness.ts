@@ -1,15 +1,35 @@
-import { afterAll } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { afterAll } from '@jest/globals';
 import { createAccessHandler } from '../../functions/access/app.ts';
+import { createBillingHandler } from '../../functions/billing/app.ts';
 import { createCatalogHandler } from '../../functions/catalog/app.ts';
 import { createPurchasesHandler } from '../../functions/purchases/app.ts';
 import { compileRoutes, lambdaContext, matchRoute } from '../../infra/local/gateway.ts';
 import type { ApiEvent, ApiResult } from '../../shared/http/api.ts';
 import { CLAIMS } from '../../shared/http/principal.ts';
+import type { ProcessorRegistry } from '../../shared/ports/processor.ts';
+import { type TimerEvent, type TimerScheduler, timerName } from '../../shared/ports/scheduler.ts';
 import { createDocumentClient } from '../../shared/store/client.ts';
 import { Store } from '../../shared/store/store.ts';
 import type { Dependencies } from '../../shared/usecases/deps.ts';
-import { newId } from '../../shared/wiring.ts';
+import { newId, processorRegistry } from '../../shared/wiring.ts';
+
+/** A scheduler that only remembers what it was told: integration tests fire timers by hand. */
+export class RecordingScheduler implements TimerScheduler {
+  readonly timers = new Map<string, TimerEvent>();
+  readonly calls: string[] = [];
+  async upsert(timer: TimerEvent) {
+    this.timers.set(timerName(timer), timer);
+    this.calls.push(`upsert ${timer.purpose} ${timer.dueAt}`);
+  }
+  async remove(timer: Omit<TimerEvent, 'dueAt'>) {
+    this.timers.delete(timerName(timer));
+    this.calls.push(`remove ${timer.purpose}`);
+  }
+  forPurchase(purchaseId: string) {
+    return [...this.timers.values()].filter((timer) => timer.purchaseId === purchaseId);
+  }
+}
 
 /** A unique id per test, so tests can share one table without seeing each other's data. */
 export const uniqueId = (prefix: string) => `${prefix}-${randomUUID().slice(0, 12)}`;
@@ -41,7 +61,8 @@ export function testStore(): Store {
   if (shared) return shared;
   const endpoint = process.env.DYNAMODB_ENDPOINT;
   const table = process.env.TABLE_NAME;
-  if (!endpoint || !table) throw new Error('integration tests need the jest globalSetup (DYNAMODB_ENDPOINT, TABLE_NAME)');
+  if (!endpoint || !table)
+    throw new Error('integration tests need the jest globalSetup (DYNAMODB_ENDPOINT, TABLE_NAME)');
   sharedClient = createDocumentClient({ endpoint });
   shared = new Store(sharedClient, table);
   return shared;
@@ -84,13 +105,21 @@ const compiled = compileRoutes();
  * Invokes the real handlers with the event API Gateway would build, in-process: integration tests cover
  * handler + use case + store against DynamoDB Local without an HTTP hop.
  */
-export function apiHarness(options: { clock?: TestClock } = {}) {
+export function apiHarness(options: { clock?: TestClock; processors?: ProcessorRegistry } = {}) {
   const clock = options.clock ?? new TestClock();
-  const deps: Dependencies = { store: testStore(), clock: clock.now, newId };
+  const scheduler = new RecordingScheduler();
+  const deps: Dependencies = {
+    store: testStore(),
+    clock: clock.now,
+    newId,
+    scheduler,
+    processors: options.processors ?? processorRegistry(),
+  };
   const handlers = {
     catalog: createCatalogHandler(deps),
     purchases: createPurchasesHandler(deps),
     access: createAccessHandler(deps),
+    billing: createBillingHandler(deps),
   };
 
   async function call(
@@ -123,7 +152,7 @@ export function apiHarness(options: { clock?: TestClock } = {}) {
     return { status: result.statusCode ?? 200, body: result.body ? JSON.parse(result.body) : undefined };
   }
 
-  return { call, clock, deps };
+  return { call, clock, deps, scheduler };
 }
 
 /** A site with two products, a two-product subscription offer and a customer. */

@@ -1,0 +1,68 @@
+import { type ApiRequest, actorFor, createApiHandler, json, param } from '#shared/http/api.ts';
+import { cancelInput, id, pauseInput, subscriptionsQuery } from '#shared/http/schemas.ts';
+import { parseInput } from '#shared/http/validation.ts';
+import * as billing from '#shared/usecases/billing.ts';
+import type { Dependencies } from '#shared/usecases/deps.ts';
+
+/** Cancel payments (now, at period end, on a date), preview, stop a pending cancellation, pause, the list. */
+export function createBillingHandler(deps: Dependencies) {
+  const site = (request: ApiRequest) => param(request, 'siteId');
+  const purchaseId = (request: ApiRequest) => parseInput(id, param(request, 'purchaseId'), 'purchaseId');
+
+  return createApiHandler(
+    'billing',
+    {
+      'POST /sites/{siteId}/purchases/{purchaseId}/cancellation/preview': async (request) => {
+        const input = parseInput(cancelInput, request.body);
+        return json(
+          200,
+          await billing.previewCancellation(deps, site(request), purchaseId(request), input, request.now),
+        );
+      },
+      'POST /sites/{siteId}/purchases/{purchaseId}/cancellation': async (request) => {
+        const input = parseInput(cancelInput, request.body);
+        const actor = actorFor(request);
+        return json(
+          200,
+          await billing.cancelPayments(deps, site(request), purchaseId(request), input, actor, request.now),
+        );
+      },
+      'DELETE /sites/{siteId}/purchases/{purchaseId}/cancellation': async (request) =>
+        json(
+          200,
+          await billing.stopPendingCancellation(
+            deps,
+            site(request),
+            purchaseId(request),
+            actorFor(request),
+            request.now,
+          ),
+        ),
+      'POST /sites/{siteId}/purchases/{purchaseId}/pause': async (request) => {
+        const { resumesAt } = parseInput(pauseInput, request.body ?? {});
+        const actor = actorFor(request);
+        return json(
+          200,
+          await billing.pauseBilling(deps, site(request), purchaseId(request), resumesAt ?? null, actor, request.now),
+        );
+      },
+      'POST /sites/{siteId}/purchases/{purchaseId}/unpause': async (request) =>
+        json(
+          200,
+          await billing.unpauseBilling(deps, site(request), purchaseId(request), actorFor(request), request.now),
+        ),
+      'GET /sites/{siteId}/subscriptions': async (request) => {
+        const query = parseInput(subscriptionsQuery, request.query, 'query');
+        const page = await billing.listSubscriptions(
+          deps,
+          site(request),
+          { status: query.status, offerId: query.offerId },
+          query.limit,
+          query.cursor ?? null,
+        );
+        return json(200, page);
+      },
+    },
+    { clock: deps.clock },
+  );
+}

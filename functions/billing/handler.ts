@@ -1,0 +1,4 @@
+import { productionDependencies } from '#shared/wiring.ts';
+import { createBillingHandler } from './app.ts';
+
+export const handler = createBillingHandler(productionDependencies({ timers: true }));

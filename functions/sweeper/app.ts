@@ -1,0 +1,35 @@
+import type { Dependencies } from '#shared/usecases/deps.ts';
+import { runDueActions } from '#shared/usecases/timers.ts';
+
+/**
+ * Runs every few minutes (an EventBridge rule on AWS, an interval locally) and applies whatever is overdue,
+ * so that a lost or failed timer costs minutes of explicit state, never access: access checks are exact
+ * anyway (rule 14). One purchase failing does not stop the others.
+ */
+export function createSweeperHandler(deps: Pick<Dependencies, 'store' | 'scheduler' | 'clock'>) {
+  return async () => {
+    const now = deps.clock();
+    const due = await deps.store.listDue(now);
+    let applied = 0;
+    let failed = 0;
+    for (const item of due) {
+      try {
+        const result = await runDueActions(deps, item.siteId, item.purchaseId, now);
+        if (result.applied.length > 0) applied++;
+      } catch (error) {
+        failed++;
+        console.error(
+          JSON.stringify({
+            level: 'ERROR',
+            message: 'sweep failed',
+            purchaseId: item.purchaseId,
+            error: String(error),
+          }),
+        );
+      }
+    }
+    const summary = { due: due.length, applied, failed };
+    if (due.length > 0) console.log(JSON.stringify({ level: 'INFO', message: 'sweep', ...summary }));
+    return summary;
+  };
+}

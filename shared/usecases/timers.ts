@@ -1,0 +1,62 @@
+import { applyDueActions, pendingActions } from '../domain/billing.ts';
+import type { Purchase } from '../domain/types.ts';
+import type { TimerScheduler } from '../ports/scheduler.ts';
+import type { Dependencies } from './deps.ts';
+import { changePurchase } from './purchases.ts';
+
+/**
+ * Makes the scheduler match the timed actions `after` waits for: new or moved ones are upserted, ones that
+ * no longer apply are removed. A failure here is logged, not thrown: the state is already written and its
+ * due index lets the sweeper apply anything a missing timer would have done.
+ */
+export async function syncTimers(scheduler: TimerScheduler, before: Purchase | null, after: Purchase): Promise<void> {
+  const previous = new Map((before ? pendingActions(before) : []).map((action) => [action.purpose, action.at]));
+  const wanted = new Map(pendingActions(after).map((action) => [action.purpose, action.at]));
+  const ids = { siteId: after.siteId, purchaseId: after.purchaseId };
+  const calls: Promise<void>[] = [];
+  for (const [purpose, at] of wanted) {
+    if (previous.get(purpose) !== at) calls.push(scheduler.upsert({ ...ids, purpose, dueAt: at }));
+  }
+  for (const purpose of previous.keys()) {
+    if (!wanted.has(purpose)) calls.push(scheduler.remove({ ...ids, purpose }));
+  }
+  const results = await Promise.allSettled(calls);
+  for (const result of results) {
+    if (result.status === 'rejected') {
+      console.error(
+        JSON.stringify({
+          level: 'ERROR',
+          message: 'timer sync failed; the sweeper will apply the due action',
+          purchaseId: after.purchaseId,
+          error: String(result.reason),
+        }),
+      );
+    }
+  }
+}
+
+export interface DueRun {
+  purchaseId: string;
+  applied: string[];
+}
+
+/**
+ * Use case card: a timer fired, or the sweeper found something overdue (rules 4, 7, 10, 14).
+ * Re-reads the purchase and applies whatever its own state says is due at `now`; a stale or duplicate
+ * timer therefore does nothing. Then re-arms the timers the new state still waits for.
+ */
+export async function runDueActions(
+  deps: Pick<Dependencies, 'store' | 'scheduler'>,
+  siteId: string,
+  purchaseId: string,
+  now: Date,
+): Promise<DueRun> {
+  let applied: string[] = [];
+  const { before, after } = await changePurchase(deps, siteId, purchaseId, (purchase) => {
+    const change = applyDueActions(purchase, now);
+    applied = change ? change.history.map((entry) => entry.type) : [];
+    return change;
+  });
+  if (applied.length > 0) await syncTimers(deps.scheduler, before, after);
+  return { purchaseId, applied };
+}
