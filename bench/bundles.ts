@@ -127,7 +127,7 @@ export const bundles: Section = {
         budgets,
         errors: [...failures.values()],
         notes: [
-          `import = time to \`await import()\` the bundle inside a fresh node ${process.version} (env TABLE_NAME=x);`,
+          `import = time to \`await import()\` the bundle in a fresh node ${process.version}, with placeholder values for the stack's env vars;`,
           'process = spawn to exit, including Node start-up (informational). Spawns run one at a time, round-robin.',
         ],
       };

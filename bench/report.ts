@@ -46,7 +46,7 @@ export function budgetTable(budgets: readonly Budget[], title?: string): Table {
 
 export const fmt = {
   ms: (value: number) => `${value.toFixed(2)} ms`,
-  ratio: (value: number) => `${value.toFixed(2)}×`,
+  ratio: (value: number) => `${value.toFixed(3)}×`,
   count: (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(2)),
   kb: (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`,
 };

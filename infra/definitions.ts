@@ -16,6 +16,13 @@ export interface FunctionDefinition<Name extends string = string> {
   /** Exported name of the handler in `entry`; an infra test checks the bundle exports it. */
   readonly handler: 'handler';
   readonly tableAccess: TableAccess;
+  /**
+   * Arms, moves or removes timers (its handler wires `productionDependencies({ timers: true })`): the stack
+   * calls `bindTimers`, which sets the Scheduler variables that wiring requires and grants exactly that.
+   */
+  readonly timers: boolean;
+  /** @default 10 */
+  readonly timeoutSeconds?: number;
 }
 
 /** The repository root: esbuild runs there and resolves `#shared/*` through its package.json. */
@@ -35,13 +42,49 @@ export function functionEntry(name: string): string {
  */
 const READ_ONLY_API_FUNCTIONS: ReadonlySet<ApiFunctionName> = new Set<ApiFunctionName>(['access']);
 
+/**
+ * API functions whose use cases arm or move timers (purchase, cancellation, pause). Must match the handlers'
+ * `productionDependencies({ timers: true })`; an infra test reads the handlers to keep the two in step.
+ */
+const TIMER_API_FUNCTIONS: ReadonlySet<ApiFunctionName> = new Set<ApiFunctionName>(['purchases', 'billing']);
+
 /** One definition per function named in `ROUTES`, derived so that a new route's function is picked up. */
 export const API_FUNCTION_DEFINITIONS: readonly FunctionDefinition<ApiFunctionName>[] = API_FUNCTIONS.map((name) => ({
   name,
   entry: functionEntry(name),
   handler: 'handler',
   tableAccess: READ_ONLY_API_FUNCTIONS.has(name) ? 'read' : 'readWrite',
+  timers: TIMER_API_FUNCTIONS.has(name),
 }));
 
-/** Every function of the stack. Non-API functions (timer target, sweeper, stream publisher) go here too. */
-export const FUNCTION_DEFINITIONS: readonly FunctionDefinition[] = [...API_FUNCTION_DEFINITIONS];
+/**
+ * Target of the one-time schedules: applies what is due on one purchase, then re-arms or removes its timers.
+ * Invoked by EventBridge Scheduler with a `TimerEvent` as the event.
+ */
+export const TIMER_FUNCTION = {
+  name: 'timer',
+  entry: functionEntry('timer'),
+  handler: 'handler',
+  tableAccess: 'readWrite',
+  timers: true,
+} as const satisfies FunctionDefinition<'timer'>;
+
+/**
+ * The safety net for lost or failed timers: every five minutes, applies whatever is overdue. It walks every
+ * due purchase in one invocation, so it gets more than the API's ten seconds (and less than the interval).
+ */
+export const SWEEPER_FUNCTION = {
+  name: 'sweeper',
+  entry: functionEntry('sweeper'),
+  handler: 'handler',
+  tableAccess: 'readWrite',
+  timers: true,
+  timeoutSeconds: 120,
+} as const satisfies FunctionDefinition<'sweeper'>;
+
+/** Every function of the stack: one per API function, then the timer target and the sweeper. */
+export const FUNCTION_DEFINITIONS: readonly FunctionDefinition[] = [
+  ...API_FUNCTION_DEFINITIONS,
+  TIMER_FUNCTION,
+  SWEEPER_FUNCTION,
+];

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   HttpApi,
@@ -16,8 +16,12 @@ import { ROUTES, type RouteAccess, type RouteDefinition } from '../shared/http/r
 import { ApiFunction } from './constructs/api-function.ts';
 import { Auth } from './constructs/auth.ts';
 import { Stateful } from './constructs/stateful.ts';
-import { FUNCTION_DEFINITIONS } from './definitions.ts';
+import { Timers } from './constructs/timers.ts';
+import { FUNCTION_DEFINITIONS, SWEEPER_FUNCTION, TIMER_FUNCTION } from './definitions.ts';
 import { acknowledgeNagFindings } from './nag-suppressions.ts';
+
+/** Lambda's limit for a function name. */
+const MAX_FUNCTION_NAME = 64;
 
 /** Steady-state and burst limits for every route of the default stage; per-route limits can come later. */
 const DEFAULT_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
@@ -29,15 +33,17 @@ export interface ApiRoute {
 }
 
 /**
- * membergate: the table (stateful), one Lambda per function definition, the HTTP API with exactly the
- * routes of `ROUTES`, and the Cognito pool its JWT authorizer trusts. Environment-agnostic: no lookups,
- * so `cdk synth` runs offline without credentials.
+ * membergate: the table, schedule group and timer dead-letter queue (stateful), one Lambda per function
+ * definition, the Scheduler and sweeper wiring (`Timers`), the HTTP API with exactly the routes of `ROUTES`,
+ * and the Cognito pool its JWT authorizer trusts. Environment-agnostic: no lookups, so `cdk synth` runs
+ * offline without credentials.
  */
 export class MembergateStack extends Stack {
   readonly stateful: Stateful;
   readonly auth: Auth;
   /** Functions by definition name (`catalog`, `purchases`, `access`, …). */
   readonly functions: ReadonlyMap<string, ApiFunction>;
+  readonly timers: Timers;
   readonly api: HttpApi;
   readonly stage: HttpStage;
   readonly routes: readonly ApiRoute[];
@@ -48,17 +54,41 @@ export class MembergateStack extends Stack {
     this.stateful = new Stateful(this, 'Stateful');
     this.auth = new Auth(this, 'Auth');
 
+    // The timer target gets a fixed name so that its ARN can be known without a reference (see Timers).
+    const timerFunctionName = `${this.stackName}-${TIMER_FUNCTION.name}`;
+    if (timerFunctionName.length > MAX_FUNCTION_NAME) {
+      throw new Error(`function name ${timerFunctionName} is longer than ${MAX_FUNCTION_NAME} characters`);
+    }
+
     const functions = new Map<string, ApiFunction>();
     for (const definition of FUNCTION_DEFINITIONS) {
       const fn = new ApiFunction(this, constructId(definition.name), {
         entry: definition.entry,
         handler: definition.handler,
         description: `membergate ${definition.name}`,
+        functionName: definition.name === TIMER_FUNCTION.name ? timerFunctionName : undefined,
+        timeout: definition.timeoutSeconds === undefined ? undefined : Duration.seconds(definition.timeoutSeconds),
       });
       fn.bindTable(this.stateful.table, definition.tableAccess);
       functions.set(definition.name, fn);
     }
     this.functions = functions;
+    const functionNamed = (name: string): ApiFunction => {
+      const fn = functions.get(name);
+      if (!fn) throw new Error(`no function definition named "${name}"`);
+      return fn;
+    };
+
+    this.timers = new Timers(this, 'Timers', {
+      scheduleGroup: this.stateful.scheduleGroup,
+      deadLetterQueue: this.stateful.timerDeadLetterQueue,
+      target: functionNamed(TIMER_FUNCTION.name),
+      targetFunctionName: timerFunctionName,
+      sweeper: functionNamed(SWEEPER_FUNCTION.name),
+    });
+    for (const definition of FUNCTION_DEFINITIONS) {
+      if (definition.timers) functionNamed(definition.name).bindTimers(this.timers);
+    }
 
     // The default stage is declared by hand: HttpApi's automatic one takes no access log or throttle.
     this.api = new HttpApi(this, 'HttpApi', { createDefaultStage: false, description: 'membergate HTTP API' });
@@ -91,9 +121,7 @@ export class MembergateStack extends Stack {
     const integrationFor = (fnName: string): HttpLambdaIntegration => {
       let integration = integrations.get(fnName);
       if (!integration) {
-        const fn = functions.get(fnName);
-        if (!fn) throw new Error(`ROUTES names function "${fnName}", which has no function definition`);
-        integration = new HttpLambdaIntegration(`${constructId(fnName)}Integration`, fn.function);
+        integration = new HttpLambdaIntegration(`${constructId(fnName)}Integration`, functionNamed(fnName).function);
         integrations.set(fnName, integration);
       }
       return integration;
@@ -126,6 +154,10 @@ export class MembergateStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.stateful.table.tableName });
     new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.auth.userPoolClient.userPoolClientId });
+    new CfnOutput(this, 'TimerDeadLetterQueueUrl', {
+      value: this.stateful.timerDeadLetterQueue.queueUrl,
+      description: 'Timers that could not be delivered or failed every attempt',
+    });
 
     acknowledgeNagFindings(this);
   }

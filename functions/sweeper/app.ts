@@ -1,3 +1,4 @@
+import { describeError, log } from '#shared/log.ts';
 import type { Dependencies } from '#shared/usecases/deps.ts';
 import { runDueActions } from '#shared/usecases/timers.ts';
 
@@ -18,18 +19,11 @@ export function createSweeperHandler(deps: Pick<Dependencies, 'store' | 'schedul
         if (result.applied.length > 0) applied++;
       } catch (error) {
         failed++;
-        console.error(
-          JSON.stringify({
-            level: 'ERROR',
-            message: 'sweep failed',
-            purchaseId: item.purchaseId,
-            error: String(error),
-          }),
-        );
+        log.error('sweep failed', { purchaseId: item.purchaseId, error: describeError(error) });
       }
     }
     const summary = { due: due.length, applied, failed };
-    if (due.length > 0) console.log(JSON.stringify({ level: 'INFO', message: 'sweep', ...summary }));
+    if (due.length > 0) log.info('sweep', summary);
     return summary;
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { id, instant } from '#shared/http/schemas.ts';
 import { parseInput } from '#shared/http/validation.ts';
+import { log } from '#shared/log.ts';
 import type { TimerEvent } from '#shared/ports/scheduler.ts';
 import type { Dependencies } from '#shared/usecases/deps.ts';
 import { runDueActions } from '#shared/usecases/timers.ts';
@@ -28,7 +29,7 @@ export function createTimerHandler(deps: Pick<Dependencies, 'store' | 'scheduler
     const early = Date.parse(timer.dueAt) - clockNow.getTime();
     const now = early > 0 && early <= MAX_EARLY_MS ? new Date(timer.dueAt) : clockNow;
     const result = await runDueActions(deps, timer.siteId, timer.purchaseId, now);
-    console.log(JSON.stringify({ level: 'INFO', message: 'timer fired', ...timer, applied: result.applied }));
+    log.info('timer fired', { ...timer, applied: result.applied });
     return result;
   };
 }

@@ -1,11 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { DEPS_LOCK_FILE, PROJECT_ROOT, type TableAccess } from '../definitions.ts';
+import type { Timers } from './timers.ts';
 
 /**
  * Lets an ESM bundle use CommonJS dependencies that call `require` (esbuild's `__require` shim looks for a
@@ -20,6 +21,11 @@ export interface ApiFunctionProps {
   /** Exported handler name in `entry`. @default 'handler' */
   readonly handler?: string;
   readonly description?: string;
+  /**
+   * An explicit physical name, for a function whose ARN must be known without referencing it (the timer
+   * target: see `TimersProps.targetFunctionName`). @default a name CloudFormation generates
+   */
+  readonly functionName?: string;
   /** Extra environment; merged with what the construct and its `bind*` helpers set, never replaced. */
   readonly environment?: Readonly<Record<string, string>>;
   /** @default 512 */
@@ -42,6 +48,7 @@ export class ApiFunction extends Construct {
   readonly logGroup: LogGroup;
   /** The execution role. Only this construct's helpers should add to it. */
   readonly role: Role;
+  private boundTimers: Timers | undefined;
 
   constructor(scope: Construct, id: string, props: ApiFunctionProps) {
     super(scope, id);
@@ -62,6 +69,7 @@ export class ApiFunction extends Construct {
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: DEPS_LOCK_FILE,
       handler: props.handler ?? 'handler',
+      functionName: props.functionName,
       description: props.description,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
@@ -88,6 +96,9 @@ export class ApiFunction extends Construct {
         // The runtime ships an AWS SDK v3, but not the version we test against: bundle ours, pinned.
         externalModules: [],
         forceDockerBundling: false,
+        // Errors only: synthesis (and so every infra test run) bundles each function, and esbuild's
+        // per-bundle summary would bury the output that matters.
+        logLevel: LogLevel.ERROR,
       },
     });
   }
@@ -101,5 +112,42 @@ export class ApiFunction extends Construct {
     if (access === 'read') table.grantReadData(this.function);
     else table.grantReadWriteData(this.function);
     return this;
+  }
+
+  /**
+   * Lets the function arm, move and remove timers: sets the four variables `loadSchedulerConfig` requires
+   * (`SCHEDULE_GROUP`, `TIMER_FUNCTION_ARN`, `SCHEDULER_ROLE_ARN`, `TIMER_DLQ_ARN`; every other variable is
+   * kept) and grants exactly what `EventBridgeTimerScheduler` calls: Create/Update/DeleteSchedule on the
+   * schedules of the one group, and iam:PassRole on the one role Scheduler assumes, for Scheduler only.
+   */
+  bindTimers(timers: Timers): this {
+    this.function.addEnvironment('SCHEDULE_GROUP', timers.groupName);
+    this.function.addEnvironment('TIMER_FUNCTION_ARN', timers.targetArn);
+    this.function.addEnvironment('SCHEDULER_ROLE_ARN', timers.schedulerRole.roleArn);
+    this.function.addEnvironment('TIMER_DLQ_ARN', timers.deadLetterQueue.queueArn);
+
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'ManageTimerSchedules',
+        actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
+        // Schedule names are per purchase and purpose, known only at run time: the wildcard stays in the group.
+        resources: [timers.scheduleArns],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'PassSchedulerRole',
+        actions: ['iam:PassRole'],
+        resources: [timers.schedulerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
+    this.boundTimers = timers;
+    return this;
+  }
+
+  /** What `bindTimers` gave this function; undefined for a function that never arms timers. */
+  get timers(): Timers | undefined {
+    return this.boundTimers;
   }
 }

@@ -1,4 +1,5 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import {
   AttributeType,
   Billing,
@@ -8,17 +9,34 @@ import {
   TableEncryptionV2,
   TableV2,
 } from 'aws-cdk-lib/aws-dynamodb';
+import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { GLOBAL_INDEXES, TABLE_SCHEMA } from '../../shared/store/schema.ts';
 
+/** Scheduler's limit for a schedule group name. */
+const MAX_SCHEDULE_GROUP_NAME = 64;
+
 /**
- * Everything that holds data and must outlive a deploy: today the one single-table-design table.
- * Kept apart from the functions so that replacing stateless resources can never replace it, and handed
- * to them as a typed prop. Later the event bus and the schedule group join it here.
+ * Everything that holds data and must outlive a deploy: the single-table-design table, the schedule group
+ * (its schedules are the pending timers) and the timers' dead-letter queue (failed deliveries waiting for
+ * a human). Kept apart from the functions so that replacing stateless resources can never replace them, and
+ * handed to them as typed props. What only wires functions to these (the role Scheduler assumes, the
+ * sweeper's rule) is stateless and lives in `Timers` (./timers.ts): it depends on a function, and nothing
+ * here may.
  */
 export class Stateful extends Construct {
   /** The single table. Its key schema and indexes come from `TABLE_SCHEMA`, like the local table's. */
   readonly table: TableV2;
+  /**
+   * The group every timer schedule is created in, named `<stack name>-timers`: a concrete name, so IAM
+   * policies can scope schedule permissions to `schedule/<group>/*` without a token.
+   */
+  readonly scheduleGroup: ScheduleGroup;
+  /** Where Scheduler (and the timer function's failed async invocations) park timers that could not run. */
+  readonly timerDeadLetterQueue: Queue;
+  /** In alarm as soon as one dead letter is waiting. */
+  readonly timerDeadLetterAlarm: Alarm;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -44,6 +62,41 @@ export class Stateful extends Construct {
       // a DeleteTable from anywhere until someone turns protection off on purpose.
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const scheduleGroupName = `${Stack.of(this).stackName}-timers`;
+    if (scheduleGroupName.length > MAX_SCHEDULE_GROUP_NAME) {
+      throw new Error(`schedule group name ${scheduleGroupName} is longer than ${MAX_SCHEDULE_GROUP_NAME} characters`);
+    }
+    this.scheduleGroup = new ScheduleGroup(this, 'ScheduleGroup', {
+      scheduleGroupName,
+      // Not RETAIN (the L2's default), unlike the table: the name is fixed, so a retained group would make
+      // re-creating the stack fail with "already exists", and its schedules are derived data: each purchase's
+      // due instants are in the table and the sweeper applies anything overdue. Losing them costs minutes.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.timerDeadLetterQueue = new Queue(this, 'TimerDeadLetterQueue', {
+      // SQS-managed keys: Scheduler and Lambda can send to it without a customer key policy to maintain.
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // The SQS maximum: two weeks for someone to look before a dead letter is gone.
+      retentionPeriod: Duration.days(14),
+    });
+
+    this.timerDeadLetterAlarm = new Alarm(this, 'TimerDeadLetterAlarm', {
+      alarmDescription:
+        'A timer could not be delivered or failed every attempt; its purchase waits for the sweeper. ' +
+        'Read the message in the timer dead-letter queue.',
+      metric: this.timerDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: Stats.MAXIMUM,
+      }),
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      threshold: 0,
+      evaluationPeriods: 1,
+      // SQS stops sending metrics for a queue that is empty and idle: no data means no dead letters.
+      treatMissingData: TreatMissingData.NOT_BREACHING,
     });
   }
 }

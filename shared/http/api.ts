@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import { UnauthorizedError } from '../domain/errors.ts';
 import { type Clock, systemClock } from '../domain/time.ts';
 import type { Actor } from '../domain/types.ts';
+import { describeError, log } from '../log.ts';
 import { HttpError, toErrorResponse } from './errors.ts';
 import { actorOf, authorize, type Principal, principalFromClaims } from './principal.ts';
 import { type ApiFunctionName, ROUTES, type RouteDefinition, type RouteKeyOf, routeKey } from './routes.ts';
@@ -89,15 +90,7 @@ const errorResponses = (): MiddlewareObj<ApiEvent, ApiResult> => ({
   onError: async (request) => {
     const { statusCode, body } = toErrorResponse(request.error);
     if (statusCode >= 500) {
-      const error = request.error;
-      console.error(
-        JSON.stringify({
-          level: 'ERROR',
-          message: 'unhandled error',
-          routeKey: request.event.routeKey,
-          error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : error,
-        }),
-      );
+      log.error('unhandled error', { routeKey: request.event.routeKey, error: describeError(request.error) });
     }
     request.response = toResult({ statusCode, body });
   },

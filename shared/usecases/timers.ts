@@ -1,5 +1,6 @@
 import { applyDueActions, pendingActions } from '../domain/billing.ts';
 import type { Purchase } from '../domain/types.ts';
+import { describeError, log } from '../log.ts';
 import type { TimerScheduler } from '../ports/scheduler.ts';
 import type { Dependencies } from './deps.ts';
 import { changePurchase } from './purchases.ts';
@@ -23,14 +24,10 @@ export async function syncTimers(scheduler: TimerScheduler, before: Purchase | n
   const results = await Promise.allSettled(calls);
   for (const result of results) {
     if (result.status === 'rejected') {
-      console.error(
-        JSON.stringify({
-          level: 'ERROR',
-          message: 'timer sync failed; the sweeper will apply the due action',
-          purchaseId: after.purchaseId,
-          error: String(result.reason),
-        }),
-      );
+      log.error('timer sync failed; the sweeper will apply the due action', {
+        purchaseId: after.purchaseId,
+        error: describeError(result.reason),
+      });
     }
   }
 }

@@ -156,7 +156,10 @@ export function apiHarness(options: { clock?: TestClock; processors?: ProcessorR
 }
 
 /** A site with two products, a two-product subscription offer and a customer. */
-export async function seedSite(api: ReturnType<typeof apiHarness>, options: { accessDays?: number } = {}) {
+export async function seedSite(
+  api: ReturnType<typeof apiHarness>,
+  options: { accessDays?: number; currentPeriodEnd?: string } = {},
+) {
   const siteId = uniqueId('site');
   const claims = admin(siteId);
   const ok = async (method: string, path: string, body: unknown) => {
@@ -176,7 +179,7 @@ export async function seedSite(api: ReturnType<typeof apiHarness>, options: { ac
   const purchase = await ok('POST', `/sites/${siteId}/purchases`, {
     customerId: 'cus-1',
     offerId: 'bundle',
-    currentPeriodEnd: new Date(api.clock.now().getTime() + 30 * 86_400_000).toISOString(),
+    currentPeriodEnd: options.currentPeriodEnd ?? new Date(api.clock.now().getTime() + 30 * 86_400_000).toISOString(),
   });
   return { siteId, claims, purchaseId: purchase.purchaseId as string, purchase, ok };
 }

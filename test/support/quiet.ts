@@ -1,0 +1,3 @@
+// Handlers log one JSON line per event; in tests only warnings and errors are worth reading.
+process.env.LOG_LEVEL ??= 'warn';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
