@@ -31,7 +31,24 @@ export function acknowledgeNagFindings(stack: MembergateStack): void {
         "Queries on the table's own global secondary indexes (gsi1..gsi3 from TABLE_SCHEMA); the wildcard " +
         'stays inside this one table.',
     });
+    if (fn.timers) {
+      Validations.of(fn.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${fn.timers.groupName}/*]`,
+        reason:
+          'scheduler:CreateSchedule/UpdateSchedule/DeleteSchedule on the schedules of the one timer group: a ' +
+          'schedule is named per purchase and purpose at run time, so its ARN cannot be listed; the wildcard ' +
+          'stays inside the group, and iam:PassRole is on the one Scheduler role.',
+      });
+    }
   }
+
+  Validations.of(stack.stateful.timerDeadLetterQueue).acknowledge({
+    id: 'AwsSolutions-SQS3',
+    reason:
+      'This queue is itself the dead-letter queue of the timer schedules and of the timer function; a DLQ of ' +
+      'a DLQ would only move the same messages. CloudFormation cannot show that (the ARN is given to Scheduler ' +
+      'at run time), hence the finding. Its messages raise an alarm and are kept the SQS maximum of 14 days.',
+  });
 
   Validations.of(stack.auth.userPool).acknowledge({
     id: 'AwsSolutions-COG2',

@@ -1,7 +1,5 @@
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ulid } from 'ulid';
-import { EventBridgeTimerScheduler } from './adapters/eventbridge-scheduler.ts';
-import { loadConfig, loadSchedulerConfig } from './config.ts';
+import { loadConfig } from './config.ts';
 import { systemClock } from './domain/time.ts';
 import { noProcessor, type ProcessorRegistry, unconfiguredProcessor } from './ports/processor.ts';
 import type { TimerScheduler } from './ports/scheduler.ts';
@@ -32,14 +30,15 @@ const noTimers: TimerScheduler = {
 };
 
 /**
- * The real adapters, built once per Lambda container from the environment. `timers: true` for functions
- * that arm or move timers: they need the Scheduler settings and fail at cold start without them.
+ * The real adapters, built once per Lambda container from the environment. Functions that arm or move
+ * timers pass `eventBridgeTimers` (shared/adapters/eventbridge-scheduler.ts); the others do not bundle the
+ * Scheduler client at all.
  */
-export function productionDependencies(options: { timers?: boolean } = {}): Dependencies {
+export function productionDependencies(
+  options: { timers?: (clock: typeof systemClock) => TimerScheduler } = {},
+): Dependencies {
   const config = loadConfig();
   const store = new Store(createDocumentClient({ endpoint: config.dynamodbEndpoint }), config.tableName);
-  const scheduler = options.timers
-    ? new EventBridgeTimerScheduler(new SchedulerClient({}), loadSchedulerConfig(), systemClock)
-    : noTimers;
+  const scheduler = options.timers ? options.timers(systemClock) : noTimers;
   return { store, clock: systemClock, newId, scheduler, processors: processorRegistry() };
 }

@@ -1,4 +1,5 @@
+import { eventBridgeTimers } from '#shared/adapters/eventbridge-scheduler.ts';
 import { productionDependencies } from '#shared/wiring.ts';
 import { createSweeperHandler } from './app.ts';
 
-export const handler = createSweeperHandler(productionDependencies({ timers: true }));
+export const handler = createSweeperHandler(productionDependencies({ timers: eventBridgeTimers }));

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { id, instant } from '#shared/http/schemas.ts';
 import { parseInput } from '#shared/http/validation.ts';
 import { log } from '#shared/log.ts';

@@ -1,4 +1,5 @@
+import { eventBridgeTimers } from '#shared/adapters/eventbridge-scheduler.ts';
 import { productionDependencies } from '#shared/wiring.ts';
 import { createTimerHandler } from './app.ts';
 
-export const handler = createTimerHandler(productionDependencies({ timers: true }));
+export const handler = createTimerHandler(productionDependencies({ timers: eventBridgeTimers }));

@@ -1,5 +1,5 @@
 import { type CryptoKey, exportJWK, generateKeyPair, type JWTPayload, jwtVerify, SignJWT } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CLAIMS } from '../../shared/http/principal.ts';
 import { id } from '../../shared/http/schemas.ts';
 

@@ -4,9 +4,10 @@ import {
   type CreateScheduleCommandInput,
   DeleteScheduleCommand,
   ResourceNotFoundException,
-  type SchedulerClient,
+  SchedulerClient,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
+import { loadSchedulerConfig } from '../config.ts';
 import type { Clock } from '../domain/time.ts';
 import { type TimerEvent, type TimerScheduler, timerName } from '../ports/scheduler.ts';
 
@@ -78,4 +79,9 @@ export class EventBridgeTimerScheduler implements TimerScheduler {
       if (!(error instanceof ResourceNotFoundException)) throw error;
     }
   }
+}
+
+/** Production wiring: Scheduler settings from the environment (fails at cold start when one is missing). */
+export function eventBridgeTimers(clock: Clock): TimerScheduler {
+  return new EventBridgeTimerScheduler(new SchedulerClient({}), loadSchedulerConfig(), clock);
 }

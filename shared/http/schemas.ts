@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Input schemas at the edge. Ids become parts of DynamoDB keys, so they are restricted to characters

@@ -8,7 +8,13 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
 import { AssetManifestArtifact, type CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { API_FUNCTION_DEFINITIONS, FUNCTION_DEFINITIONS } from '../../infra/definitions.ts';
+import {
+  API_FUNCTION_DEFINITIONS,
+  FUNCTION_DEFINITIONS,
+  functionEntry,
+  SWEEPER_FUNCTION,
+  TIMER_FUNCTION,
+} from '../../infra/definitions.ts';
 import { MembergateStack } from '../../infra/stack.ts';
 import { API_FUNCTIONS, ROUTES, type RouteAccess, routeKey } from '../../shared/http/routes.ts';
 import { createTableInput } from '../../shared/store/schema.ts';
@@ -22,11 +28,14 @@ interface Resource {
   Properties: Json;
   DeletionPolicy?: string;
   UpdateReplacePolicy?: string;
+  DependsOn?: string | string[];
 }
 interface Statement {
+  Sid?: string;
   Effect: string;
   Action: string | string[];
   Resource: unknown;
+  Condition?: Json;
 }
 
 const DYNAMODB_WRITE_ACTION = /^dynamodb:(Put|Update|Delete|BatchWrite|TransactWrite|Create|Restore|Import)/;
@@ -96,6 +105,45 @@ function actionsOf(statements: Statement[]): string[] {
   return statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 }
 
+function resourcesOf(statement: Statement): unknown[] {
+  return Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+}
+
+function roleOf(name: string): string {
+  return getAttTarget(functionResource(name).Properties.Role);
+}
+
+function environmentOf(name: string): Json {
+  return (functionResource(name).Properties.Environment as { Variables: Json }).Variables;
+}
+
+/** `{ 'Fn::Join': ['', parts] }` with every literal part kept and every token shown as its JSON. */
+function joined(value: unknown): string {
+  const [separator, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  return parts.map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join(separator);
+}
+
+/** Logical ids a resource needs first: its DependsOn and every Ref, Fn::GetAtt and Fn::Sub reference. */
+function dependenciesOf(found: Resource): Set<string> {
+  const deps = new Set<string>([found.DependsOn ?? []].flat());
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(walk);
+    else if (value && typeof value === 'object') {
+      for (const [key, inner] of Object.entries(value)) {
+        if (key === 'Ref' && typeof inner === 'string') deps.add(inner);
+        else if (key === 'Fn::GetAtt') deps.add((inner as [string])[0]);
+        else if (key === 'Fn::Sub') {
+          const template = Array.isArray(inner) ? inner[0] : inner;
+          for (const match of String(template).matchAll(/\$\{([^}.!]+)/g)) deps.add(match[1]!);
+          walk(inner);
+        } else walk(inner);
+      }
+    }
+  };
+  walk(found.Properties);
+  return new Set([...deps].filter((id) => id in resources));
+}
+
 describe('stateful: the table', () => {
   function table(): Resource {
     const tables = Object.values(resources).filter((r) => r.Type === 'AWS::DynamoDB::GlobalTable');
@@ -143,6 +191,32 @@ describe('functions', () => {
     expect(API_FUNCTION_DEFINITIONS.map((d) => d.name).sort()).toEqual([...API_FUNCTIONS].sort());
   });
 
+  it('picks up billing from ROUTES, with write access and timers', () => {
+    expect(API_FUNCTION_DEFINITIONS.find((d) => d.name === 'billing')).toMatchObject({
+      tableAccess: 'readWrite',
+      timers: true,
+    });
+  });
+
+  it('adds the timer target and the sweeper, with write access, from functions/<name>/handler.ts', () => {
+    for (const name of ['timer', 'sweeper']) {
+      expect(FUNCTION_DEFINITIONS.find((d) => d.name === name)).toMatchObject({
+        entry: functionEntry(name),
+        handler: 'handler',
+        tableAccess: 'readWrite',
+      });
+    }
+  });
+
+  it.each(FUNCTION_DEFINITIONS.map((d) => [d.name, d] as const))(
+    "%s is bound to timers exactly when its handler wires the scheduler (productionDependencies({ timers: true }))",
+    (_name, definition) => {
+      const source = readFileSync(definition.entry, 'utf8');
+
+      expect(/productionDependencies\(\s*\{\s*timers:\s*true\s*\}\s*\)/.test(source)).toBe(definition.timers);
+    },
+  );
+
   it('creates one Lambda per function definition', () => {
     template.resourceCountIs('AWS::Lambda::Function', FUNCTION_DEFINITIONS.length);
   });
@@ -155,7 +229,7 @@ describe('functions', () => {
         Architectures: ['arm64'],
         Handler: `index.${definition.handler}`,
         MemorySize: 512,
-        Timeout: 10,
+        Timeout: definition.timeoutSeconds ?? 10,
         TracingConfig: { Mode: 'Active' },
       });
     },
@@ -164,7 +238,7 @@ describe('functions', () => {
   it.each(FUNCTION_DEFINITIONS.map((d) => [d.name] as const))(
     '%s gets TABLE_NAME of the table and source maps',
     (name) => {
-      const variables = (functionResource(name).Properties.Environment as { Variables: Json }).Variables;
+      const variables = environmentOf(name);
 
       expect(ref(variables.TABLE_NAME)).toBe(logicalId(stack.stateful.table));
       expect(variables.NODE_OPTIONS).toContain('--enable-source-maps');
@@ -205,10 +279,6 @@ describe('functions', () => {
 });
 
 describe('IAM', () => {
-  function roleOf(name: string): string {
-    return getAttTarget(functionResource(name).Properties.Role);
-  }
-
   it('gives the read-only access function no DynamoDB write action', () => {
     const actions = actionsOf(statementsOfRole(roleOf('access')));
 
@@ -236,6 +306,195 @@ describe('IAM', () => {
       const wildcard = statementsOfRole(roleOf(definition.name)).filter((s) => JSON.stringify(s.Resource) === '"*"');
       expect(actionsOf(wildcard).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
     }
+  });
+});
+
+describe('timers', () => {
+  const SCHEDULER_ACTIONS = ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:UpdateSchedule'];
+  const withTimers = FUNCTION_DEFINITIONS.filter((d) => d.timers).map((d) => [d.name] as const);
+  const withoutTimers = FUNCTION_DEFINITIONS.filter((d) => !d.timers).map((d) => [d.name] as const);
+
+  function scheduleGroupName(): string {
+    return resource(logicalId(stack.stateful.scheduleGroup)).Properties.Name as string;
+  }
+
+  function deadLetterQueueArn(): unknown {
+    return { 'Fn::GetAtt': [logicalId(stack.stateful.timerDeadLetterQueue), 'Arn'] };
+  }
+
+  function schedulerRoleArn(): unknown {
+    return { 'Fn::GetAtt': [logicalId(stack.timers.schedulerRole), 'Arn'] };
+  }
+
+  it('binds exactly the functions that arm timers: purchases, billing, timer, sweeper', () => {
+    expect(withTimers.map(([name]) => name).sort()).toEqual(['billing', 'purchases', 'sweeper', 'timer']);
+  });
+
+  describe('stateful side', () => {
+    it('has one schedule group, named after the stack', () => {
+      template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+      expect(scheduleGroupName()).toBe(`${stack.stackName}-timers`);
+    });
+
+    it('has a dead-letter queue with SSE, kept 14 days, that refuses requests without TLS', () => {
+      const queueId = logicalId(stack.stateful.timerDeadLetterQueue);
+
+      expect(resource(queueId).Properties).toMatchObject({
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 14 * 24 * 60 * 60,
+      });
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: queueId }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    });
+
+    it('raises an alarm as soon as one message waits in the dead-letter queue', () => {
+      expect(resource(logicalId(stack.stateful.timerDeadLetterAlarm)).Properties).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [
+          { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack.stateful.timerDeadLetterQueue), 'QueueName'] } },
+        ],
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
+        EvaluationPeriods: 1,
+      });
+    });
+  });
+
+  describe('the role Scheduler assumes', () => {
+    function schedulerStatements(): Statement[] {
+      return statementsOfRole(logicalId(stack.timers.schedulerRole));
+    }
+
+    it('trusts only EventBridge Scheduler, acting for this account', () => {
+      expect(resource(logicalId(stack.timers.schedulerRole)).Properties.AssumeRolePolicyDocument).toMatchObject({
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'sts:AssumeRole',
+            Principal: { Service: 'scheduler.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
+      });
+    });
+
+    it('may invoke the timer function and nothing else', () => {
+      const invoke = schedulerStatements().filter((s) => actionsOf([s]).some((a) => a.startsWith('lambda:')));
+
+      expect(invoke).toHaveLength(1);
+      expect(actionsOf(invoke)).toEqual(['lambda:InvokeFunction']);
+      expect(resourcesOf(invoke[0]!)).toEqual([
+        { 'Fn::GetAtt': [logicalId(stack.functions.get(TIMER_FUNCTION.name)!.function), 'Arn'] },
+      ]);
+    });
+
+    it('may send to the dead-letter queue, and has no other permission', () => {
+      const statements = schedulerStatements();
+
+      expect(actionsOf(statements).sort()).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
+      expect(resourcesOf(statements.find((s) => actionsOf([s]).includes('sqs:SendMessage'))!)).toEqual([
+        deadLetterQueueArn(),
+      ]);
+      expect(statements.flatMap(resourcesOf)).not.toContain('*');
+    });
+  });
+
+  describe('the timer target', () => {
+    it('sends invocations that fail every attempt to the dead-letter queue', () => {
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: logicalId(stack.functions.get(TIMER_FUNCTION.name)!.function) },
+        DestinationConfig: { OnFailure: { Destination: deadLetterQueueArn() } },
+      });
+    });
+  });
+
+  describe('the sweeper', () => {
+    it('runs every five minutes from an EventBridge rule', () => {
+      const rule = resource(logicalId(stack.timers.sweepRule));
+      const sweeperId = logicalId(stack.functions.get(SWEEPER_FUNCTION.name)!.function);
+
+      expect(rule.Properties).toMatchObject({ ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED' });
+      expect((rule.Properties.Targets as { Arn: unknown }[]).map((target) => getAttTarget(target.Arn))).toEqual([
+        sweeperId,
+      ]);
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [sweeperId, 'Arn'] },
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [logicalId(stack.timers.sweepRule), 'Arn'] },
+      });
+    });
+  });
+
+  describe.each(withTimers)('%s (arms timers)', (name) => {
+    it('gets the group, the timer function ARN, the Scheduler role and the dead-letter queue', () => {
+      const variables = environmentOf(name);
+      const timerFunctionName = functionResource(TIMER_FUNCTION.name).Properties.FunctionName;
+
+      expect(variables.SCHEDULE_GROUP).toBe(scheduleGroupName());
+      expect(typeof timerFunctionName).toBe('string');
+      expect(joined(variables.TIMER_FUNCTION_ARN)).toMatch(new RegExp(`:lambda:.*:function:${timerFunctionName}$`));
+      expect(variables.SCHEDULER_ROLE_ARN).toEqual(schedulerRoleArn());
+      expect(variables.TIMER_DLQ_ARN).toEqual(deadLetterQueueArn());
+      // bindTimers merges: what bindTable and the construct set is still there.
+      expect(variables).toHaveProperty('TABLE_NAME');
+      expect(variables.NODE_OPTIONS).toContain('--enable-source-maps');
+    });
+
+    it("may create, update and delete the group's schedules, and no other scheduler action or resource", () => {
+      const statements = statementsOfRole(roleOf(name)).filter((s) =>
+        actionsOf([s]).some((action) => action.startsWith('scheduler:')),
+      );
+
+      expect(statements).toHaveLength(1);
+      expect(actionsOf(statements).sort()).toEqual(SCHEDULER_ACTIONS);
+      const resourcesGranted = resourcesOf(statements[0]!);
+      expect(resourcesGranted).toHaveLength(1);
+      expect(joined(resourcesGranted[0])).toMatch(new RegExp(`:scheduler:.*:schedule/${scheduleGroupName()}/\\*$`));
+    });
+
+    it('may pass the Scheduler role, to Scheduler only, and no other role', () => {
+      const passRole = statementsOfRole(roleOf(name)).filter((s) => actionsOf([s]).some((a) => a.startsWith('iam:')));
+
+      expect(passRole).toHaveLength(1);
+      expect(actionsOf(passRole)).toEqual(['iam:PassRole']);
+      expect(resourcesOf(passRole[0]!)).toEqual([schedulerRoleArn()]);
+      expect(passRole[0]!.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
+    });
+  });
+
+  describe.each(withoutTimers)('%s (never arms timers)', (name) => {
+    it('has no Scheduler setting, no scheduler permission and no iam:PassRole', () => {
+      const actions = actionsOf(statementsOfRole(roleOf(name)));
+
+      expect(actions.filter((action) => action.startsWith('scheduler:') || action.startsWith('iam:'))).toEqual([]);
+      expect(Object.keys(environmentOf(name)).filter((key) => /SCHEDULE|TIMER/.test(key))).toEqual([]);
+    });
+  });
+
+  it('leaves the template without circular dependencies (the timer function arms timers aimed at itself)', () => {
+    const state = new Map<string, 'visiting' | 'done'>();
+    const cycles: string[] = [];
+    const visit = (id: string, path: string[]): void => {
+      if (state.get(id) === 'done') return;
+      if (state.get(id) === 'visiting') {
+        cycles.push([...path.slice(path.indexOf(id)), id].join(' -> '));
+        return;
+      }
+      state.set(id, 'visiting');
+      for (const dep of dependenciesOf(resource(id))) visit(dep, [...path, id]);
+      state.set(id, 'done');
+    };
+    for (const id of Object.keys(resources)) visit(id, []);
+
+    expect(cycles).toEqual([]);
   });
 });
 
@@ -301,8 +560,8 @@ describe('HTTP API', () => {
     expect(resource(destination)).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 } });
   });
 
-  it('outputs the API URL, table name, user pool and client ids', () => {
-    for (const output of ['ApiUrl', 'TableName', 'UserPoolId', 'UserPoolClientId']) {
+  it('outputs the API URL, table name, user pool and client ids, and the timer dead-letter queue', () => {
+    for (const output of ['ApiUrl', 'TableName', 'UserPoolId', 'UserPoolClientId', 'TimerDeadLetterQueueUrl']) {
       template.hasOutput(output, {});
     }
   });
