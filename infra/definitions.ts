@@ -17,8 +17,8 @@ export interface FunctionDefinition<Name extends string = string> {
   readonly handler: 'handler';
   readonly tableAccess: TableAccess;
   /**
-   * Arms, moves or removes timers (its handler wires `productionDependencies({ timers: true })`): the stack
-   * calls `bindTimers`, which sets the Scheduler variables that wiring requires and grants exactly that.
+   * Arms, moves or removes timers (its handler passes `timers: eventBridgeTimers` to `productionDependencies`):
+   * the stack calls `bindTimers`, which sets the Scheduler variables that wiring requires and grants exactly that.
    */
   readonly timers: boolean;
   /** @default 10 */
@@ -44,7 +44,7 @@ const READ_ONLY_API_FUNCTIONS: ReadonlySet<ApiFunctionName> = new Set<ApiFunctio
 
 /**
  * API functions whose use cases arm or move timers (purchase, cancellation, pause). Must match the handlers'
- * `productionDependencies({ timers: true })`; an infra test reads the handlers to keep the two in step.
+ * `productionDependencies({ timers: … })`; an infra test reads the handlers to keep the two in step.
  */
 const TIMER_API_FUNCTIONS: ReadonlySet<ApiFunctionName> = new Set<ApiFunctionName>(['purchases', 'billing']);
 
