@@ -59,6 +59,10 @@ const FUNCTION_ENV: Record<string, string> = {
   TIMER_FUNCTION_ARN: 'arn:aws:lambda:eu-west-1:123456789012:function:membergate-timer',
   SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/membergate-scheduler',
   TIMER_DLQ_ARN: 'arn:aws:sqs:eu-west-1:123456789012:membergate-timer-dlq',
+  // The webhook functions' signing secrets (on AWS they may come from PROCESSOR_SECRET_ARN instead; left
+  // unset here so that no Secrets Manager call is made at init).
+  STRIPE_WEBHOOK_SECRET: 'whsec_bench',
+  PAYPAL_WEBHOOK_ID: 'WH-BENCH',
   AWS_REGION: 'eu-west-1',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };

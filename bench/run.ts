@@ -7,12 +7,14 @@ import { accessLatency } from './access-latency.ts';
 import { bundles } from './bundles.ts';
 import { dynamodbCalls } from './dynamodb-calls.ts';
 import { type BenchEnvironment, startBenchEnvironment } from './environment.ts';
+import { lifecycle } from './lifecycle.ts';
 import { type Budget, budgetTable, heading, renderTable, withinBudget } from './report.ts';
 import type { Section } from './section.ts';
 import { nsToMs } from './stats.ts';
+import { timers } from './timers.ts';
 
 /** In run order. Add a section here. */
-const SECTIONS: Section[] = [accessLatency, dynamodbCalls, bundles];
+const SECTIONS: Section[] = [accessLatency, dynamodbCalls, bundles, lifecycle, timers];
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2);

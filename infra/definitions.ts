@@ -46,7 +46,7 @@ const READ_ONLY_API_FUNCTIONS: ReadonlySet<ApiFunctionName> = new Set<ApiFunctio
  * API functions whose use cases arm or move timers (purchase, cancellation, pause). Must match the handlers'
  * `productionDependencies({ timers: … })`; an infra test reads the handlers to keep the two in step.
  */
-const TIMER_API_FUNCTIONS: ReadonlySet<ApiFunctionName> = new Set<ApiFunctionName>(['purchases', 'billing']);
+const TIMER_API_FUNCTIONS: ReadonlySet<ApiFunctionName> = new Set<ApiFunctionName>(['purchases', 'billing', 'me', 'webhook-stripe', 'webhook-paypal']);
 
 /** One definition per function named in `ROUTES`, derived so that a new route's function is picked up. */
 export const API_FUNCTION_DEFINITIONS: readonly FunctionDefinition<ApiFunctionName>[] = API_FUNCTIONS.map((name) => ({

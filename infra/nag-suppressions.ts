@@ -48,8 +48,9 @@ export function acknowledgeNagFindings(stack: MembergateStack): void {
     id: 'AwsSolutions-SQS3',
     reason:
       'This queue is itself the dead-letter queue of the timer schedules and of the timer function; a DLQ of ' +
-      'a DLQ would only move the same messages. CloudFormation cannot show that (the ARN is given to Scheduler ' +
-      'at run time), hence the finding. Its messages raise an alarm and are kept the SQS maximum of 14 days.',
+      "a DLQ would only move the same messages. cdk-nag recognises a DLQ only by another queue's RedrivePolicy, " +
+      "while this one is named in each schedule's DeadLetterConfig (at run time) and in the timer function's " +
+      'on-failure destination. Any message raises an alarm and is kept the SQS maximum of 14 days.',
   });
 
   Validations.of(stack.auth.userPool).acknowledge({

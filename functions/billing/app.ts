@@ -1,8 +1,9 @@
 import { type ApiRequest, actorFor, createApiHandler, json, param } from '#shared/http/api.ts';
-import { cancelInput, id, pauseInput, subscriptionsQuery } from '#shared/http/schemas.ts';
+import { cancelInput, id, pauseInput, refundInput, subscriptionsQuery } from '#shared/http/schemas.ts';
 import { parseInput } from '#shared/http/validation.ts';
 import * as billing from '#shared/usecases/billing.ts';
 import type { Dependencies } from '#shared/usecases/deps.ts';
+import { refundPurchase } from '#shared/usecases/refunds.ts';
 
 /** Cancel payments (now, at period end, on a date), preview, stop a pending cancellation, pause, the list. */
 export function createBillingHandler(deps: Dependencies) {
@@ -51,6 +52,19 @@ export function createBillingHandler(deps: Dependencies) {
           200,
           await billing.unpauseBilling(deps, site(request), purchaseId(request), actorFor(request), request.now),
         ),
+      'POST /sites/{siteId}/purchases/{purchaseId}/refunds': async (request) => {
+        const input = parseInput(refundInput, request.body ?? {});
+        const idempotencyKey = request.headers['idempotency-key'] ?? null;
+        const view = await refundPurchase(
+          deps,
+          site(request),
+          purchaseId(request),
+          { amount: input.amount ?? null, revokeAccess: input.revokeAccess, idempotencyKey },
+          actorFor(request),
+          request.now,
+        );
+        return json(201, view);
+      },
       'GET /sites/{siteId}/subscriptions': async (request) => {
         const query = parseInput(subscriptionsQuery, request.query, 'query');
         const page = await billing.listSubscriptions(

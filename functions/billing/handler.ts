@@ -1,5 +1,8 @@
 import { eventBridgeTimers } from '#shared/adapters/eventbridge-scheduler.ts';
+import { loadProcessorSettings } from '#shared/processor-settings.ts';
 import { productionDependencies } from '#shared/wiring.ts';
 import { createBillingHandler } from './app.ts';
 
-export const handler = createBillingHandler(productionDependencies({ timers: eventBridgeTimers }));
+export const handler = createBillingHandler(
+  productionDependencies({ timers: eventBridgeTimers, processors: await loadProcessorSettings() }),
+);

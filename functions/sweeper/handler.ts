@@ -1,5 +1,8 @@
 import { eventBridgeTimers } from '#shared/adapters/eventbridge-scheduler.ts';
+import { loadProcessorSettings } from '#shared/processor-settings.ts';
 import { productionDependencies } from '#shared/wiring.ts';
 import { createSweeperHandler } from './app.ts';
 
-export const handler = createSweeperHandler(productionDependencies({ timers: eventBridgeTimers }));
+export const handler = createSweeperHandler(
+  productionDependencies({ timers: eventBridgeTimers, processors: await loadProcessorSettings() }),
+);

@@ -15,7 +15,7 @@ import { LocalScheduler } from './scheduler.ts';
 const SWEEP_EVERY_MS = 30_000;
 
 import { ensureTable, startDynamoDbLocal } from './dynamodb.ts';
-import { LOCAL_API_FUNCTIONS } from './functions.ts';
+import { LOCAL_API_FUNCTIONS, type LocalWiring } from './functions.ts';
 import {
   buildEvent,
   compileRoutes,
@@ -26,6 +26,7 @@ import {
   send,
   sendResult,
 } from './gateway.ts';
+import { type LocalProcessors, startLocalProcessors } from './processors.ts';
 import { LocalTokenIssuer, tokenRequest } from './tokens.ts';
 
 export interface LocalRuntimeOptions {
@@ -38,6 +39,8 @@ export interface LocalRuntimeOptions {
   dynamodbEndpoint?: string | undefined;
   tableName?: string;
   clock?: Clock;
+  /** Where processor credentials are read from (default: process.env); none → local sandboxes. */
+  env?: Record<string, string | undefined>;
 }
 
 export interface LocalRuntime {
@@ -47,6 +50,7 @@ export interface LocalRuntime {
   deps: Dependencies;
   tokens: LocalTokenIssuer;
   scheduler: LocalScheduler;
+  processors: LocalProcessors;
   /** How many persisted timers were re-armed (or fired, when overdue) at start-up. */
   schedulesAtStart: number;
   stop(): Promise<void>;
@@ -63,12 +67,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const dynamo = options.dynamodbEndpoint ? null : await startDynamoDbLocal({ dataDir: options.dataDir });
   const dynamodbEndpoint = options.dynamodbEndpoint ?? dynamo!.endpoint;
   let server: Server | null = null;
+  let processors: LocalProcessors | null = null;
   try {
     await ensureTable(dynamodbEndpoint, tableName);
     const db = createDocumentClient({ endpoint: dynamodbEndpoint });
     const store = new Store(db, tableName);
     const scheduler = new LocalScheduler(store, clock);
-    const deps: Dependencies = { store, clock, newId, scheduler, processors: processorRegistry() };
+    processors = await startLocalProcessors(options.env ?? process.env);
+    const deps: Dependencies = { store, clock, newId, scheduler, processors: processorRegistry(processors.settings) };
+    const wiring: LocalWiring = {
+      deps,
+      stripeWebhooks: processors.stripeWebhooks,
+      payPalWebhooks: processors.payPalWebhooks,
+      payPalRedirect: processors.payPalRedirect,
+    };
     // The timer and sweeper functions, run by the local Scheduler and by an interval like the EventBridge rule.
     scheduler.setTarget(createTimerHandler(deps));
     const sweep = createSweeperHandler(deps);
@@ -80,14 +92,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     sweeper.unref();
     void sweep().catch((error) => console.error('sweep failed', error));
     const handlers = new Map<string, LambdaHandler>(
-      Object.entries(LOCAL_API_FUNCTIONS).map(([name, create]) => [name, create(deps)]),
+      Object.entries(LOCAL_API_FUNCTIONS).map(([name, create]) => [name, create(wiring)]),
     );
     const tokens = await LocalTokenIssuer.create();
     const compiled = compileRoutes();
 
     server = createServer(async (request, response) => {
       try {
-        const url = new URL(request.url ?? '/', 'http://localhost');
+        const url = new URL(request.url ?? '/', `http://127.0.0.1:${(request.socket.localPort ?? 3000).toString()}`);
         const method = request.method ?? 'GET';
         const body = await readRequestBody(request);
         if (body === 'too_large') {
@@ -152,6 +164,31 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         send(response, 201, { token: await tokens.mint(input, clock()) });
         return;
       }
+      const deliver = /^\/local\/webhooks\/(stripe|paypal)$/.exec(url.pathname);
+      if (method === 'POST' && deliver) {
+        // Signs the posted event as the processor would and delivers it to the real webhook route.
+        const processor = deliver[1] as 'stripe' | 'paypal';
+        const rawBody = body.toString('utf8');
+        const sign = processor === 'stripe' ? processors!.signStripe : processors!.signPayPal;
+        if (!sign) {
+          send(response, 409, {
+            error: {
+              code: 'conflict',
+              message: 'a real PayPal certificate is configured; local signing is off',
+              details: [],
+            },
+          });
+          return;
+        }
+        const forwarded = await fetch(`${url.origin.replace('localhost', '127.0.0.1')}/webhooks/${processor}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...sign(rawBody) },
+          body: rawBody,
+        });
+        response.writeHead(forwarded.status, { 'content-type': 'application/json' });
+        response.end(await forwarded.text());
+        return;
+      }
       if (method === 'GET' && url.pathname === '/local/timers') {
         send(response, 200, {
           pending: scheduler.pending(),
@@ -186,11 +223,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         server!.closeAllConnections();
       });
       db.destroy();
+      await processors?.stop();
       await dynamo?.stop();
     };
-    return { url, dynamodbEndpoint, tableName, deps, tokens, scheduler, schedulesAtStart: overdueAtStart, stop };
+    return {
+      url,
+      dynamodbEndpoint,
+      tableName,
+      deps,
+      tokens,
+      scheduler,
+      processors,
+      schedulesAtStart: overdueAtStart,
+      stop,
+    };
   } catch (error) {
     server?.close();
+    await processors?.stop();
     await dynamo?.stop();
     throw error;
   }

@@ -61,7 +61,8 @@ export interface Offer {
 export interface Customer {
   siteId: string;
   customerId: string;
-  email: string;
+  /** Null only for a customer first seen in a processor webhook that did not carry an email. */
+  email: string | null;
   name: string | null;
   updatedAt: Instant;
 }
@@ -77,6 +78,11 @@ export interface Cancellation {
   effectiveAt: Instant;
   requestedBy: Actor;
   requestedAt: Instant;
+  /**
+   * The processor has already stopped billing (a PayPal CANCELLED): when the cancellation takes effect
+   * only access ends; nothing is called at the processor.
+   */
+  billingStopped?: boolean;
 }
 
 export interface Pause {
@@ -129,6 +135,10 @@ export interface Purchase {
   accessEndsAt: Instant | null;
   products: Grant[];
   refunds: Refund[];
+  /** The processor's timestamp of the last subscription state applied: older deliveries cannot undo newer ones. */
+  processorSyncedAt?: Instant | null;
+  /** Processor payment ids already counted (bounded), so a payment reported by two events counts once. */
+  paymentIds?: string[];
   createdAt: Instant;
   updatedAt: Instant;
   version: number;
@@ -145,7 +155,9 @@ export type HistoryType =
   | 'billing.unpaused'
   | 'billing.updated'
   | 'access.period_ended'
-  | 'refund.created';
+  | 'refund.created'
+  | 'payment.succeeded'
+  | 'payment.failed';
 
 export interface HistoryEntry {
   at: Instant;

@@ -8,6 +8,7 @@ import {
   UnauthorizedError,
 } from '../domain/errors.ts';
 import { ProcessorError } from '../ports/processor.ts';
+import { CancelAtProcessorError } from '../usecases/me.ts';
 
 /** Errors that only exist at the HTTP edge (transport problems rather than domain rules). */
 export class HttpError extends DomainError {
@@ -22,7 +23,7 @@ export class HttpError extends DomainError {
 }
 
 export interface ErrorBody {
-  error: { code: string; message: string; details: FieldProblem[] };
+  error: { code: string; message: string; details: FieldProblem[]; redirectUrl?: string };
 }
 
 /** Maps a thrown error to its status and body. Anything not named here is a 500 with no internals leaked. */
@@ -41,6 +42,14 @@ export function toErrorResponse(error: unknown): { statusCode: number; body: Err
   if (error instanceof NotFoundError) return { statusCode: 404, body: body('not_found', error.message) };
   if (error instanceof ConflictError) {
     return { statusCode: 409, body: body('conflict', error.message, error.details) };
+  }
+  if (error instanceof CancelAtProcessorError) {
+    return {
+      statusCode: 409,
+      body: {
+        error: { code: 'cancel_at_processor', message: error.message, details: [], redirectUrl: error.redirectUrl },
+      },
+    };
   }
   if (error instanceof ProcessorError) {
     return { statusCode: 502, body: body('processor_error', `the payment processor failed: ${error.message}`) };

@@ -40,6 +40,12 @@ export const ROUTES = [
   { method: 'POST', path: '/sites/{siteId}/purchases/{purchaseId}/pause', fn: 'billing', access: 'staff' },
   { method: 'POST', path: '/sites/{siteId}/purchases/{purchaseId}/unpause', fn: 'billing', access: 'staff' },
   { method: 'GET', path: '/sites/{siteId}/subscriptions', fn: 'billing', access: 'staff' },
+  { method: 'POST', path: '/sites/{siteId}/purchases/{purchaseId}/refunds', fn: 'billing', access: 'staff' },
+  { method: 'GET', path: '/me/library', fn: 'me', access: 'customer' },
+  { method: 'GET', path: '/me/subscriptions', fn: 'me', access: 'customer' },
+  { method: 'POST', path: '/me/subscriptions/{purchaseId}/cancel', fn: 'me', access: 'customer' },
+  { method: 'POST', path: '/webhooks/stripe', fn: 'webhook-stripe', access: 'webhook' },
+  { method: 'POST', path: '/webhooks/paypal', fn: 'webhook-paypal', access: 'webhook' },
   { method: 'GET', path: '/health', fn: 'access', access: 'public' },
 ] as const satisfies readonly RouteSpec[];
 

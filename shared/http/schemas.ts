@@ -114,3 +114,10 @@ export const subscriptionsQuery = z
     cursor: z.string().min(1).max(2048).optional(),
   })
   .strict();
+
+export const refundInput = z
+  .object({
+    amount: z.number().int('must be a whole number of minor units (cents)').positive().optional(),
+    revokeAccess: z.boolean().default(false),
+  })
+  .strict();

@@ -9,8 +9,12 @@
  * | customer's purchase   | SITE#s#CUSTOMER#c                  | PURCHASE#id  (access copy)  |
  * | purchase              | SITE#s#PURCHASE#id                 | PURCHASE                    |
  * | purchase history      | SITE#s#PURCHASE#id                 | HISTORY#<version>#<n>       |
- * | processor subscription| SITE#s#PROCESSOR#<proc>#<subId>    | LINK                        |
+ * | processor subscription| PROCESSOR#<proc>#SUB#<subId>       | LINK  (→ siteId, purchaseId)|
+ * | processor event seen  | PROCESSOR#<proc>#EVENT#<eventId>   | EVENT                       |
  * | local timer (local only) | LOCAL#SCHEDULER                 | SCHEDULE#<name>             |
+ *
+ * Processor ids are global by nature (a webhook may not say which site it is for), so the two PROCESSOR#
+ * items are the only keys without a site prefix: they hold nothing but the site and purchase they point to.
  *
  * The customer's copy of each purchase lets an access check be one strongly consistent Query of one
  * partition; it is written in the same transaction as the purchase, so the two never disagree.
@@ -40,9 +44,13 @@ export const keys = {
     pk: keys.purchasePartition(siteId, purchaseId),
     sk: `HISTORY${SEP}${String(version).padStart(10, '0')}${SEP}${String(index).padStart(3, '0')}`,
   }),
-  processorLink: (siteId: string, processor: string, subscriptionId: string) => ({
-    pk: `${keys.site(siteId)}${SEP}PROCESSOR${SEP}${processor}${SEP}${subscriptionId}`,
+  processorLink: (processor: string, subscriptionId: string) => ({
+    pk: `PROCESSOR${SEP}${processor}${SEP}SUB${SEP}${subscriptionId}`,
     sk: 'LINK',
+  }),
+  processorEvent: (processor: string, eventId: string) => ({
+    pk: `PROCESSOR${SEP}${processor}${SEP}EVENT${SEP}${eventId}`,
+    sk: 'EVENT',
   }),
   byOffer: (siteId: string, offerId: string, createdAt: string, purchaseId: string) => ({
     gsi1pk: `${keys.site(siteId)}${SEP}OFFER${SEP}${offerId}`,

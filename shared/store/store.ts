@@ -36,6 +36,25 @@ function strip<T>(item: Item | undefined): T | null {
   return copy as T;
 }
 
+/** A processor event as recorded for deduplication. */
+export interface ProcessorEventRecord {
+  processor: string;
+  eventId: string;
+  type: string;
+  siteId: string | null;
+  purchaseId: string | null;
+  receivedAt: string;
+  outcome: string;
+}
+
+/** The processor event was already recorded: a redelivery. */
+export class DuplicateProcessorEventError extends Error {
+  constructor(readonly eventId: string) {
+    super(`processor event ${eventId} was already processed`);
+    this.name = 'DuplicateProcessorEventError';
+  }
+}
+
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
@@ -95,6 +114,21 @@ export class Store {
     await this.put({ ...keys.customer(customer.siteId, customer.customerId), entity: 'customer', ...customer });
   }
 
+  /** Creates the customer unless it exists (a processor may report a purchase before the site sent the customer). */
+  async createCustomerIfMissing(customer: Customer): Promise<void> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.customer(customer.siteId, customer.customerId), entity: 'customer', ...customer },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
   /** The customer and every purchase they hold: one strongly consistent Query of their partition. */
   async getCustomerWithPurchases(
     siteId: string,
@@ -135,17 +169,35 @@ export class Store {
     return strip<Purchase>(await this.get(keys.purchase(siteId, purchaseId)));
   }
 
-  async getPurchaseIdByProcessorSubscription(
-    siteId: string,
+  /** The purchase a processor subscription belongs to (a webhook's way in). */
+  async findByProcessorSubscription(
     processor: string,
     subscriptionId: string,
-  ): Promise<string | null> {
-    const link = await this.get(keys.processorLink(siteId, processor, subscriptionId));
-    return link ? String(link.purchaseId) : null;
+  ): Promise<{ siteId: string; purchaseId: string } | null> {
+    const link = await this.get(keys.processorLink(processor, subscriptionId));
+    return link ? { siteId: String(link.siteId), purchaseId: String(link.purchaseId) } : null;
   }
 
-  /** Writes a new purchase. A processor subscription id may be linked to one purchase only (409 otherwise). */
-  async createPurchase(change: PurchaseChange): Promise<void> {
+  async hasProcessorEvent(processor: string, eventId: string): Promise<boolean> {
+    return (await this.get(keys.processorEvent(processor, eventId))) !== undefined;
+  }
+
+  /** Records a processor event that changed nothing, so a redelivery is recognised. False when seen before. */
+  async recordProcessorEvent(event: ProcessorEventRecord): Promise<boolean> {
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: [this.eventItem(event)] }));
+      return true;
+    } catch (error) {
+      if (cancellationReasons(error)?.[0] === 'ConditionalCheckFailed') return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Writes a new purchase. A processor subscription id may be linked to one purchase only (409 otherwise).
+   * With `event`, the processor event is recorded in the same transaction (DuplicateProcessorEventError if seen).
+   */
+  async createPurchase(change: PurchaseChange, event?: ProcessorEventRecord): Promise<void> {
     const { purchase } = change;
     const items: TransactItem[] = [
       {
@@ -163,8 +215,9 @@ export class Store {
         Put: {
           TableName: this.tableName,
           Item: {
-            ...keys.processorLink(purchase.siteId, purchase.processor, purchase.processorSubscriptionId),
+            ...keys.processorLink(purchase.processor, purchase.processorSubscriptionId),
             entity: 'processorLink',
+            siteId: purchase.siteId,
             purchaseId: purchase.purchaseId,
             customerId: purchase.customerId,
           },
@@ -172,14 +225,16 @@ export class Store {
         },
       });
     }
+    if (event) items.push(this.eventItem(event));
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (error) {
       const reasons = cancellationReasons(error);
+      if (event && reasons?.at(-1) === 'ConditionalCheckFailed') throw new DuplicateProcessorEventError(event.eventId);
       if (reasons?.[0] === 'ConditionalCheckFailed') {
         throw new ConflictError(`purchase ${purchase.purchaseId} already exists`);
       }
-      if (reasons?.at(-1) === 'ConditionalCheckFailed' && purchase.processorSubscriptionId) {
+      if (reasons?.includes('ConditionalCheckFailed') && purchase.processorSubscriptionId) {
         throw new ConflictError(
           `${purchase.processor} subscription ${purchase.processorSubscriptionId} already belongs to another purchase`,
           [{ field: 'processorSubscriptionId', message: 'already linked to another purchase' }],
@@ -197,6 +252,7 @@ export class Store {
     change: PurchaseChange,
     expectedVersion: number,
     allowedFrom?: readonly PurchaseStatus[],
+    event?: ProcessorEventRecord,
   ): Promise<void> {
     const { purchase } = change;
     const values: Item = { ':expected': expectedVersion };
@@ -223,10 +279,12 @@ export class Store {
       { Put: { TableName: this.tableName, Item: this.customerCopy(purchase) } },
       ...this.historyItems(purchase, change.history),
     ];
+    if (event) items.push(this.eventItem(event));
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (error) {
       const reasons = cancellationReasons(error);
+      if (event && reasons?.at(-1) === 'ConditionalCheckFailed') throw new DuplicateProcessorEventError(event.eventId);
       if (reasons?.includes('ConditionalCheckFailed') || reasons?.includes('TransactionConflict')) {
         throw new ConcurrentModificationError(`purchase ${purchase.purchaseId}`);
       }
@@ -347,6 +405,22 @@ export class Store {
         : {}),
       ...(dueAt ? keys.byDue(dueAt, purchase.siteId, purchase.purchaseId) : {}),
       ...purchase,
+    };
+  }
+
+  private eventItem(event: ProcessorEventRecord): TransactItem {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          ...keys.processorEvent(event.processor, event.eventId),
+          entity: 'processorEvent',
+          ...event,
+          // Processors redeliver for days, not months: the record may expire after 90 days (table TTL).
+          ttl: Math.floor(Date.parse(event.receivedAt) / 1000) + 90 * 86_400,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
     };
   }
 

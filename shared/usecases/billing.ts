@@ -82,7 +82,7 @@ export function cancelPayments(
     (processor, purchase, change, key) =>
       request.when === 'now'
         ? processor.cancelNow(purchase, key)
-        : processor.cancelAt(purchase, change.purchase.cancellation!.effectiveAt, key),
+        : processor.scheduleCancellation(purchase, request.when, change.purchase.cancellation!.effectiveAt, key),
   );
 }
 

@@ -1,9 +1,10 @@
 import { applyDueActions, pendingActions } from '../domain/billing.ts';
+import { ConcurrentModificationError } from '../domain/errors.ts';
 import type { Purchase } from '../domain/types.ts';
 import { describeError, log } from '../log.ts';
 import type { TimerScheduler } from '../ports/scheduler.ts';
 import type { Dependencies } from './deps.ts';
-import { changePurchase } from './purchases.ts';
+import { loadPurchase } from './purchases.ts';
 
 /**
  * Makes the scheduler match the timed actions `after` waits for: new or moved ones are upserted, ones that
@@ -43,17 +44,37 @@ export interface DueRun {
  * timer therefore does nothing. Then re-arms the timers the new state still waits for.
  */
 export async function runDueActions(
-  deps: Pick<Dependencies, 'store' | 'scheduler'>,
+  deps: Pick<Dependencies, 'store' | 'scheduler' | 'processors'>,
   siteId: string,
   purchaseId: string,
   now: Date,
 ): Promise<DueRun> {
-  let applied: string[] = [];
-  const { before, after } = await changePurchase(deps, siteId, purchaseId, (purchase) => {
-    const change = applyDueActions(purchase, now);
-    applied = change ? change.history.map((entry) => entry.type) : [];
-    return change;
-  });
-  if (applied.length > 0) await syncTimers(deps.scheduler, before, after);
-  return { purchaseId, applied };
+  for (let attempt = 1; ; attempt++) {
+    const before = await loadPurchase(deps, siteId, purchaseId);
+    const change = applyDueActions(before, now);
+    if (!change) return { purchaseId, applied: [] };
+    const applied = change.history.map((entry) => entry.type);
+    // A processor that cannot schedule a cancellation (PayPal) is told now, when it takes effect;
+    // unless it stopped billing itself. Its idempotency key makes a retried timer harmless.
+    const processor = deps.processors[before.processor];
+    if (
+      applied.includes('cancellation.effective') &&
+      !processor.schedulesCancellation &&
+      !before.cancellation?.billingStopped
+    ) {
+      await processor.cancelNow(before, `${purchaseId}:cancellation-effective`);
+    }
+    // Likewise a pause that ends by itself: PayPal must be told to bill again.
+    if (applied.includes('billing.unpaused') && !processor.schedulesCancellation) {
+      await processor.unpause(before, `${purchaseId}:${before.version}:pause-ended`);
+    }
+    try {
+      await deps.store.savePurchase(change, before.version);
+    } catch (error) {
+      if (error instanceof ConcurrentModificationError && attempt < 8) continue;
+      throw error;
+    }
+    await syncTimers(deps.scheduler, before, change.purchase);
+    return { purchaseId, applied };
+  }
 }

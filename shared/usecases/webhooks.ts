@@ -1,0 +1,176 @@
+import { ConcurrentModificationError, ConflictError } from '../domain/errors.ts';
+import { grantOffer } from '../domain/grants.ts';
+import type { IgnoredEvent, ProcessorEvent } from '../domain/processor-events.ts';
+import { applyProcessorEvent } from '../domain/processor-sync.ts';
+import { toInstant } from '../domain/time.ts';
+import type { Actor, Processor, PurchaseChange } from '../domain/types.ts';
+import { log } from '../log.ts';
+import { DuplicateProcessorEventError, type ProcessorEventRecord } from '../store/store.ts';
+import type { Dependencies } from './deps.ts';
+import { syncTimers } from './timers.ts';
+
+export type WebhookOutcome =
+  | { outcome: 'applied' | 'created' | 'unchanged'; eventId: string; purchaseId: string }
+  | { outcome: 'duplicate'; eventId: string }
+  | { outcome: 'ignored'; eventId: string; reason: string };
+
+const MAX_ATTEMPTS = 8;
+
+/**
+ * Use case card: a verified processor webhook (rule 9).
+ * In: the translated event. Out: what happened, for the 200 answer. A delivery seen before changes nothing
+ * (its id is written in the same transaction as its effect); concurrent deliveries of one event race on
+ * that record and on the purchase version, so exactly one of them lands. Order is the processor's own
+ * timestamps (processor-sync.ts), never arrival order. A purchase is created from the subscription's
+ * metadata when the processor reports one membergate has not seen.
+ */
+export async function handleProcessorEvent(
+  deps: Dependencies,
+  event: ProcessorEvent | IgnoredEvent,
+  now: Date,
+): Promise<WebhookOutcome> {
+  if ('ignored' in event) {
+    const recorded = await deps.store.recordProcessorEvent(record(event, null, null, now, 'ignored'));
+    if (!recorded) return { outcome: 'duplicate', eventId: event.eventId };
+    log.info('processor event ignored', {
+      processor: event.processor,
+      eventId: event.eventId,
+      type: event.type,
+      reason: event.reason,
+    });
+    return { outcome: 'ignored', eventId: event.eventId, reason: event.reason };
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await attemptOnce(deps, event, now);
+    } catch (error) {
+      if (error instanceof DuplicateProcessorEventError) return { outcome: 'duplicate', eventId: event.eventId };
+      const retryable = error instanceof ConcurrentModificationError || error instanceof LinkRaceError;
+      if (!retryable || attempt >= MAX_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 15 * attempt));
+    }
+  }
+}
+
+/** Another delivery created the purchase for this subscription first; the retry will find it. */
+class LinkRaceError extends Error {}
+
+function record(
+  event: Pick<ProcessorEvent, 'processor' | 'eventId' | 'type'>,
+  siteId: string | null,
+  purchaseId: string | null,
+  now: Date,
+  outcome: string,
+): ProcessorEventRecord {
+  return {
+    processor: event.processor,
+    eventId: event.eventId,
+    type: event.type,
+    siteId,
+    purchaseId,
+    receivedAt: toInstant(now),
+    outcome,
+  };
+}
+
+/** Stripe events reach one endpoint whether the subscription is on the site's account or the platform's. */
+function candidateProcessors(event: ProcessorEvent): Processor[] {
+  return event.processor === 'paypal' ? ['paypal'] : ['stripe', 'native'];
+}
+
+async function findLinked(deps: Dependencies, event: ProcessorEvent) {
+  for (const processor of candidateProcessors(event)) {
+    const link = await deps.store.findByProcessorSubscription(processor, event.subscriptionId);
+    if (link) return link;
+  }
+  return null;
+}
+
+async function attemptOnce(deps: Dependencies, event: ProcessorEvent, now: Date): Promise<WebhookOutcome> {
+  if (await deps.store.hasProcessorEvent(event.processor, event.eventId)) {
+    return { outcome: 'duplicate', eventId: event.eventId };
+  }
+  const link = await findLinked(deps, event);
+  if (link) {
+    if (event.siteId && event.siteId !== link.siteId) {
+      log.warn('processor event names another site than its subscription', {
+        eventId: event.eventId,
+        siteId: event.siteId,
+      });
+      return ignore(deps, event, now, 'the subscription belongs to another site');
+    }
+    const purchase = await deps.store.getPurchase(link.siteId, link.purchaseId);
+    if (!purchase) return ignore(deps, event, now, 'the linked purchase no longer exists');
+    const change = applyProcessorEvent(purchase, event, now);
+    const entry = record(event, purchase.siteId, purchase.purchaseId, now, change ? 'applied' : 'unchanged');
+    if (!change) {
+      if (!(await deps.store.recordProcessorEvent(entry))) return { outcome: 'duplicate', eventId: event.eventId };
+      return { outcome: 'unchanged', eventId: event.eventId, purchaseId: purchase.purchaseId };
+    }
+    await deps.store.savePurchase(change, purchase.version, undefined, entry);
+    await syncTimers(deps.scheduler, purchase, change.purchase);
+    return { outcome: 'applied', eventId: event.eventId, purchaseId: purchase.purchaseId };
+  }
+  if (!event.link || !event.siteId) return ignore(deps, event, now, 'no purchase is linked to this subscription');
+  return createFromProcessor(deps, event, event.siteId, event.link, now);
+}
+
+async function ignore(deps: Dependencies, event: ProcessorEvent, now: Date, reason: string): Promise<WebhookOutcome> {
+  if (!(await deps.store.recordProcessorEvent(record(event, event.siteId, null, now, `ignored: ${reason}`)))) {
+    return { outcome: 'duplicate', eventId: event.eventId };
+  }
+  log.warn('processor event not applied', {
+    processor: event.processor,
+    eventId: event.eventId,
+    type: event.type,
+    reason,
+  });
+  return { outcome: 'ignored', eventId: event.eventId, reason };
+}
+
+async function createFromProcessor(
+  deps: Dependencies,
+  event: ProcessorEvent,
+  siteId: string,
+  link: { offerId: string; customerId: string },
+  now: Date,
+): Promise<WebhookOutcome> {
+  const offer = await deps.store.getOffer(siteId, link.offerId);
+  if (!offer) return ignore(deps, event, now, `offer ${link.offerId} does not exist on site ${siteId}`);
+  await deps.store.createCustomerIfMissing({
+    siteId,
+    customerId: link.customerId,
+    email: null,
+    name: null,
+    updatedAt: toInstant(now),
+  });
+  const actor: Actor = { type: 'processor', processor: event.processor, eventId: event.eventId };
+  const granted = grantOffer({
+    purchaseId: deps.newId('pur'),
+    customer: { siteId, customerId: link.customerId },
+    offer,
+    processor: event.processor,
+    processorSubscriptionId: event.subscriptionId,
+    currentPeriodEnd: event.subscription?.currentPeriodEnd ?? null,
+    actor,
+    now,
+  });
+  // The processor reports each payment, the first one included: count from zero.
+  const fresh = {
+    ...granted.purchase,
+    installments: granted.purchase.installments ? { ...granted.purchase.installments, paid: 0 } : null,
+  };
+  const applied = applyProcessorEvent(fresh, event, now);
+  const change: PurchaseChange = {
+    purchase: applied ? { ...applied.purchase, version: 1 } : fresh,
+    history: [...granted.history, ...(applied?.history ?? [])],
+  };
+  try {
+    await deps.store.createPurchase(change, record(event, siteId, fresh.purchaseId, now, 'created'));
+  } catch (error) {
+    if (error instanceof ConflictError && !(error instanceof ConcurrentModificationError)) throw new LinkRaceError();
+    throw error;
+  }
+  await syncTimers(deps.scheduler, null, change.purchase);
+  return { outcome: 'created', eventId: event.eventId, purchaseId: fresh.purchaseId };
+}
