@@ -21,6 +21,12 @@ export interface FunctionDefinition<Name extends string = string> {
    * the stack calls `bindTimers`, which sets the Scheduler variables that wiring requires and grants exactly that.
    */
   readonly timers: boolean;
+  /**
+   * Talks to the payment processors or verifies their webhooks (its handler calls `loadProcessorSettings()`):
+   * the stack calls `bindProcessorSecret`, which sets `PROCESSOR_SECRET_ARN` and grants reading that one secret.
+   * An infra test reads the handlers to keep the two in step.
+   */
+  readonly processors: boolean;
   /** @default 10 */
   readonly timeoutSeconds?: number;
 }
@@ -48,6 +54,17 @@ const READ_ONLY_API_FUNCTIONS: ReadonlySet<ApiFunctionName> = new Set<ApiFunctio
  */
 const TIMER_API_FUNCTIONS: ReadonlySet<ApiFunctionName> = new Set<ApiFunctionName>(['purchases', 'billing', 'me', 'webhook-stripe', 'webhook-paypal']);
 
+/**
+ * API functions that read the processor settings at cold start (`loadProcessorSettings()`): Stripe and PayPal
+ * calls (refunds, cancellations) and webhook verification. Must match the handlers; an infra test checks.
+ */
+const PROCESSOR_API_FUNCTIONS: ReadonlySet<ApiFunctionName> = new Set<ApiFunctionName>([
+  'billing',
+  'me',
+  'webhook-stripe',
+  'webhook-paypal',
+]);
+
 /** One definition per function named in `ROUTES`, derived so that a new route's function is picked up. */
 export const API_FUNCTION_DEFINITIONS: readonly FunctionDefinition<ApiFunctionName>[] = API_FUNCTIONS.map((name) => ({
   name,
@@ -55,6 +72,7 @@ export const API_FUNCTION_DEFINITIONS: readonly FunctionDefinition<ApiFunctionNa
   handler: 'handler',
   tableAccess: READ_ONLY_API_FUNCTIONS.has(name) ? 'read' : 'readWrite',
   timers: TIMER_API_FUNCTIONS.has(name),
+  processors: PROCESSOR_API_FUNCTIONS.has(name),
 }));
 
 /**
@@ -67,6 +85,8 @@ export const TIMER_FUNCTION = {
   handler: 'handler',
   tableAccess: 'readWrite',
   timers: true,
+  // A cancellation or pause that takes effect is told to a processor that cannot schedule it (PayPal).
+  processors: true,
 } as const satisfies FunctionDefinition<'timer'>;
 
 /**
@@ -79,6 +99,8 @@ export const SWEEPER_FUNCTION = {
   handler: 'handler',
   tableAccess: 'readWrite',
   timers: true,
+  // Applies the same due actions as the timer function, so it may call the processor too.
+  processors: true,
   timeoutSeconds: 120,
 } as const satisfies FunctionDefinition<'sweeper'>;
 

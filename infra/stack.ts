@@ -15,7 +15,7 @@ import type { Construct } from 'constructs';
 import { ROUTES, type RouteAccess, type RouteDefinition } from '../shared/http/routes.ts';
 import { ApiFunction } from './constructs/api-function.ts';
 import { Auth } from './constructs/auth.ts';
-import { Stateful } from './constructs/stateful.ts';
+import { PROCESSOR_SECRET_KEYS, Stateful } from './constructs/stateful.ts';
 import { Timers } from './constructs/timers.ts';
 import { FUNCTION_DEFINITIONS, SWEEPER_FUNCTION, TIMER_FUNCTION } from './definitions.ts';
 import { acknowledgeNagFindings } from './nag-suppressions.ts';
@@ -33,9 +33,10 @@ export interface ApiRoute {
 }
 
 /**
- * membergate: the table, schedule group and timer dead-letter queue (stateful), one Lambda per function
- * definition, the Scheduler and sweeper wiring (`Timers`), the HTTP API with exactly the routes of `ROUTES`,
- * and the Cognito pool its JWT authorizer trusts. Environment-agnostic: no lookups, so `cdk synth` runs
+ * membergate: the table, schedule group, timer dead-letter queue and processor secret (stateful), one
+ * Lambda per function definition (reading the processor secret where its handler calls a processor), the
+ * Scheduler and sweeper wiring (`Timers`), the HTTP API with exactly the routes of `ROUTES`, and the
+ * Cognito pool its JWT authorizer trusts. Environment-agnostic: no lookups, so `cdk synth` runs
  * offline without credentials.
  */
 export class MembergateStack extends Stack {
@@ -88,6 +89,7 @@ export class MembergateStack extends Stack {
     });
     for (const definition of FUNCTION_DEFINITIONS) {
       if (definition.timers) functionNamed(definition.name).bindTimers(this.timers);
+      if (definition.processors) functionNamed(definition.name).bindProcessorSecret(this.stateful.processorSecret);
     }
 
     // The default stage is declared by hand: HttpApi's automatic one takes no access log or throttle.
@@ -157,6 +159,13 @@ export class MembergateStack extends Stack {
     new CfnOutput(this, 'TimerDeadLetterQueueUrl', {
       value: this.stateful.timerDeadLetterQueue.queueUrl,
       description: 'Timers that could not be delivered or failed every attempt',
+    });
+    new CfnOutput(this, 'ProcessorSecretArn', {
+      value: this.stateful.processorSecret.secretArn,
+      description:
+        'Stripe and PayPal credentials, created with placeholders: put the real JSON (aws secretsmanager ' +
+        `put-secret-value) with the keys ${PROCESSOR_SECRET_KEYS.join(', ')} (the optional ones may be left ` +
+        'out), then redeploy or wait for cold starts: functions read it once per cold start.',
     });
 
     acknowledgeNagFindings(this);

@@ -4,6 +4,7 @@ import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DEPS_LOCK_FILE, PROJECT_ROOT, type TableAccess } from '../definitions.ts';
 import type { Timers } from './timers.ts';
@@ -39,7 +40,7 @@ export interface ApiFunctionProps {
  * with source maps Node applies to stack traces), X-Ray active, its own log group kept one month, and a
  * role of its own that starts with nothing but write access to that log group.
  *
- * Permissions come from intent-named helpers (`bindTable`) that set the matching environment variable and
+ * Permissions come from intent-named helpers (`bindTable`, `bindTimers`, `bindProcessorSecret`) that set the matching environment variable and
  * grant exactly that access, so a function's env and its IAM policy cannot disagree.
  */
 export class ApiFunction extends Construct {
@@ -49,6 +50,7 @@ export class ApiFunction extends Construct {
   /** The execution role. Only this construct's helpers should add to it. */
   readonly role: Role;
   private boundTimers: Timers | undefined;
+  private boundProcessorSecret: ISecret | undefined;
 
   constructor(scope: Construct, id: string, props: ApiFunctionProps) {
     super(scope, id);
@@ -149,5 +151,32 @@ export class ApiFunction extends Construct {
   /** What `bindTimers` gave this function; undefined for a function that never arms timers. */
   get timers(): Timers | undefined {
     return this.boundTimers;
+  }
+
+  /**
+   * Lets the function read the processor credentials: sets `PROCESSOR_SECRET_ARN`, which
+   * `loadProcessorSettings` reads at cold start (every other variable is kept), and grants exactly what it
+   * calls: secretsmanager:GetSecretValue on this one secret (not `grantRead`, which adds DescribeSecret).
+   * A secret encrypted with a customer managed key would also need kms:Decrypt; the stack's uses aws/secretsmanager.
+   */
+  bindProcessorSecret(secret: ISecret): this {
+    if (secret.encryptionKey) {
+      throw new Error('bindProcessorSecret: a secret with a customer managed key also needs kms:Decrypt');
+    }
+    this.function.addEnvironment('PROCESSOR_SECRET_ARN', secret.secretArn);
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'ReadProcessorSecret',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [secret.secretArn],
+      }),
+    );
+    this.boundProcessorSecret = secret;
+    return this;
+  }
+
+  /** What `bindProcessorSecret` gave this function; undefined for a function that never calls a processor. */
+  get processorSecret(): ISecret | undefined {
+    return this.boundProcessorSecret;
   }
 }

@@ -10,17 +10,49 @@ import {
   TableV2,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { GLOBAL_INDEXES, TABLE_SCHEMA } from '../../shared/store/schema.ts';
+
+/**
+ * The attribute DynamoDB expires items by (epoch seconds): the store sets it on processor-event dedup records
+ * (kept 90 days), and on nothing that must last.
+ */
+export const TIME_TO_LIVE_ATTRIBUTE = 'ttl';
+
+/**
+ * The keys of the processor secret's JSON, the names `processorSettingsFrom` (shared/processor-settings.ts)
+ * reads. The operator fills them in after the first deploy; an infra test keeps this list in step with it.
+ *
+ * - `STRIPE_SECRET_KEY`: the sites' Stripe (Connect) secret key (`sk_…` or a restricted `rk_…`).
+ * - `NATIVE_STRIPE_SECRET_KEY`: the platform's own Stripe account, for processor `native`.
+ * - `STRIPE_WEBHOOK_SECRET`: the signing secret (`whsec_…`) of the `POST /webhooks/stripe` endpoint.
+ * - `STRIPE_API_BASE`: optional; only to point at a Stripe stand-in (leave unset on AWS).
+ * - `PAYPAL_CLIENT_ID`, `PAYPAL_CLIENT_SECRET`: the PayPal REST app's credentials.
+ * - `PAYPAL_API_BASE`: optional; `https://api-m.sandbox.paypal.com` for sandbox (default: live).
+ * - `PAYPAL_WEBHOOK_ID`: the id PayPal gave the `POST /webhooks/paypal` listener.
+ * - `PAYPAL_WEBHOOK_CERT`: optional; a PEM to verify PayPal webhooks with instead of downloading PayPal's.
+ */
+export const PROCESSOR_SECRET_KEYS = [
+  'STRIPE_SECRET_KEY',
+  'NATIVE_STRIPE_SECRET_KEY',
+  'STRIPE_WEBHOOK_SECRET',
+  'STRIPE_API_BASE',
+  'PAYPAL_CLIENT_ID',
+  'PAYPAL_CLIENT_SECRET',
+  'PAYPAL_API_BASE',
+  'PAYPAL_WEBHOOK_ID',
+  'PAYPAL_WEBHOOK_CERT',
+] as const;
 
 /** Scheduler's limit for a schedule group name. */
 const MAX_SCHEDULE_GROUP_NAME = 64;
 
 /**
  * Everything that holds data and must outlive a deploy: the single-table-design table, the schedule group
- * (its schedules are the pending timers) and the timers' dead-letter queue (failed deliveries waiting for
- * a human). Kept apart from the functions so that replacing stateless resources can never replace them, and
+ * (its schedules are the pending timers), the timers' dead-letter queue (failed deliveries waiting for
+ * a human) and the processor secret (credentials an operator typed in). Kept apart from the functions so that replacing stateless resources can never replace them, and
  * handed to them as typed props. What only wires functions to these (the role Scheduler assumes, the
  * sweeper's rule) is stateless and lives in `Timers` (./timers.ts): it depends on a function, and nothing
  * here may.
@@ -37,6 +69,12 @@ export class Stateful extends Construct {
   readonly timerDeadLetterQueue: Queue;
   /** In alarm as soon as one dead letter is waiting. */
   readonly timerDeadLetterAlarm: Alarm;
+  /**
+   * Stripe and PayPal credentials and webhook secrets, one JSON object with the keys of
+   * `PROCESSOR_SECRET_KEYS`. Created with placeholders; the operator puts the real values
+   * (`aws secretsmanager put-secret-value`). Functions get it through `ApiFunction.bindProcessorSecret`.
+   */
+  readonly processorSecret: Secret;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -62,6 +100,7 @@ export class Stateful extends Construct {
       // a DeleteTable from anywhere until someone turns protection off on purpose.
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      timeToLiveAttribute: TIME_TO_LIVE_ATTRIBUTE,
     });
 
     const scheduleGroupName = `${Stack.of(this).stackName}-timers`;
@@ -97,6 +136,28 @@ export class Stateful extends Construct {
       evaluationPeriods: 1,
       // SQS stops sending metrics for a queue that is empty and idle: no data means no dead letters.
       treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    // No secret value in the template. CloudFormation generates the JSON once, at creation, and never again
+    // while `generateSecretString` is unchanged, so what the operator puts later is kept across deploys (and
+    // a change to `generateSecretString` would generate it anew, overwriting the real values: leave it be).
+    // The placeholders fail closed and let the webhook functions start (they stop at cold start without a
+    // signing secret or webhook id): STRIPE_WEBHOOK_SECRET is random, so no one can sign a Stripe event that
+    // passes (a fixed placeholder would be a published HMAC key); PAYPAL_WEBHOOK_ID is a placeholder no
+    // PayPal webhook has, and PayPal's signature covers it. The processor API keys are absent until set.
+    this.processorSecret = new Secret(this, 'ProcessorSecret', {
+      description:
+        `membergate Stripe and PayPal credentials (JSON; keys ${PROCESSOR_SECRET_KEYS.join(', ')}). ` +
+        'Placeholders until an operator puts the real values.',
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ PAYPAL_WEBHOOK_ID: 'set-me' }),
+        generateStringKey: 'STRIPE_WEBHOOK_SECRET',
+        excludePunctuation: true,
+        passwordLength: 48,
+      },
+      // Like the table: credentials typed in by hand are not thrown away with the stack. The name is
+      // generated, so re-creating the stack next to a retained secret does not collide.
+      removalPolicy: RemovalPolicy.RETAIN,
     });
   }
 }

@@ -3,8 +3,10 @@ import { afterAll } from '@jest/globals';
 import { createAccessHandler } from '../../functions/access/app.ts';
 import { createBillingHandler } from '../../functions/billing/app.ts';
 import { createCatalogHandler } from '../../functions/catalog/app.ts';
+import { createMeHandler } from '../../functions/me/app.ts';
 import { createPurchasesHandler } from '../../functions/purchases/app.ts';
 import { compileRoutes, lambdaContext, matchRoute } from '../../infra/local/gateway.ts';
+import { payPalCancelRedirectUrl } from '../../shared/adapters/paypal.ts';
 import type { ApiEvent, ApiResult } from '../../shared/http/api.ts';
 import { CLAIMS } from '../../shared/http/principal.ts';
 import type { ProcessorRegistry } from '../../shared/ports/processor.ts';
@@ -120,6 +122,7 @@ export function apiHarness(options: { clock?: TestClock; processors?: ProcessorR
     purchases: createPurchasesHandler(deps),
     access: createAccessHandler(deps),
     billing: createBillingHandler(deps),
+    me: createMeHandler(deps, { payPalRedirect: (id: string) => payPalCancelRedirectUrl(id, 'sandbox') }),
   };
 
   async function call(
