@@ -4,12 +4,13 @@ import { createAccessHandler } from '../functions/access/app.ts';
 import { createCatalogHandler } from '../functions/catalog/app.ts';
 import { createPurchasesHandler } from '../functions/purchases/app.ts';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from '../infra/local/dynamodb.ts';
+import { processorRegistry } from '../shared/adapters/processors.ts';
 import { systemClock } from '../shared/domain/time.ts';
 import type { TimerScheduler } from '../shared/ports/scheduler.ts';
 import { createDocumentClient } from '../shared/store/client.ts';
 import { Store } from '../shared/store/store.ts';
 import type { Dependencies } from '../shared/usecases/deps.ts';
-import { newId, processorRegistry } from '../shared/wiring.ts';
+import { newId } from '../shared/wiring.ts';
 import { CallCounter } from './calls.ts';
 import { adminClaims, apiEvent, type Claims, invokeOk, type LambdaHandler } from './lambda.ts';
 
@@ -54,7 +55,7 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
       clock: systemClock,
       newId,
       scheduler: countingScheduler(calls),
-      processors: processorRegistry(),
+      processors: processorRegistry(null),
     };
     const handlers = {
       access: createAccessHandler(deps),

@@ -52,7 +52,13 @@ const READ_ONLY_API_FUNCTIONS: ReadonlySet<ApiFunctionName> = new Set<ApiFunctio
  * API functions whose use cases arm or move timers (purchase, cancellation, pause). Must match the handlers'
  * `productionDependencies({ timers: … })`; an infra test reads the handlers to keep the two in step.
  */
-const TIMER_API_FUNCTIONS: ReadonlySet<ApiFunctionName> = new Set<ApiFunctionName>(['purchases', 'billing', 'me', 'webhook-stripe', 'webhook-paypal']);
+const TIMER_API_FUNCTIONS: ReadonlySet<ApiFunctionName> = new Set<ApiFunctionName>([
+  'purchases',
+  'billing',
+  'me',
+  'webhook-stripe',
+  'webhook-paypal',
+]);
 
 /**
  * API functions that read the processor settings at cold start (`loadProcessorSettings()`): Stripe and PayPal

@@ -53,6 +53,15 @@ export function acknowledgeNagFindings(stack: MembergateStack): void {
       'on-failure destination. Any message raises an alarm and is kept the SQS maximum of 14 days.',
   });
 
+  Validations.of(stack.stateful.processorSecret).acknowledge({
+    id: 'AwsSolutions-SMG4',
+    reason:
+      'The secret holds third-party credentials (Stripe API keys and webhook signing secret, PayPal client ' +
+      "secret and webhook id) that only the processor can issue or roll: they are rotated in Stripe's and " +
+      "PayPal's dashboards and then put here by an operator. A Secrets Manager rotation Lambda could only " +
+      'generate values the processors would reject.',
+  });
+
   Validations.of(stack.auth.userPool).acknowledge({
     id: 'AwsSolutions-COG2',
     reason:

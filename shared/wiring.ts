@@ -1,31 +1,21 @@
 import { ulid } from 'ulid';
-import { createPayPalProcessor } from './adapters/paypal.ts';
-import { createStripeProcessor, stripeClient } from './adapters/stripe.ts';
 import { loadConfig } from './config.ts';
 import { systemClock } from './domain/time.ts';
 import { noProcessor, type ProcessorRegistry, unconfiguredProcessor } from './ports/processor.ts';
 import type { TimerScheduler } from './ports/scheduler.ts';
-import type { ProcessorSettings } from './processor-settings.ts';
 import { createDocumentClient } from './store/client.ts';
 import { Store } from './store/store.ts';
 import type { Dependencies } from './usecases/deps.ts';
 
 export const newId = (prefix: string) => `${prefix}_${ulid().toLowerCase()}`;
 
-/**
- * Processor adapters by name, from the settings. A processor without credentials answers every call with
- * a clear 502 naming it; processor `none` (billing recorded in membergate only) needs nothing.
- */
-export function processorRegistry(settings: ProcessorSettings | null = null): ProcessorRegistry {
+/** Every processor refused (502 naming it), except `none`: for functions that never call a processor. */
+export function noProcessors(): ProcessorRegistry {
   return {
     none: noProcessor,
-    stripe: settings?.stripe
-      ? createStripeProcessor({ stripe: stripeClient(settings.stripe), processor: 'stripe' })
-      : unconfiguredProcessor('stripe'),
-    native: settings?.native
-      ? createStripeProcessor({ stripe: stripeClient(settings.native), processor: 'native' })
-      : unconfiguredProcessor('native'),
-    paypal: settings?.paypal ? createPayPalProcessor(settings.paypal) : unconfiguredProcessor('paypal'),
+    stripe: unconfiguredProcessor('stripe'),
+    native: unconfiguredProcessor('native'),
+    paypal: unconfiguredProcessor('paypal'),
   };
 }
 
@@ -41,14 +31,15 @@ const noTimers: TimerScheduler = {
 
 /**
  * The real adapters, built once per Lambda container from the environment. Functions that arm or move
- * timers pass `eventBridgeTimers` (shared/adapters/eventbridge-scheduler.ts); the others do not bundle the
- * Scheduler client at all.
+ * timers pass `eventBridgeTimers` (shared/adapters/eventbridge-scheduler.ts), those that call processors pass
+ * `processorRegistry(await loadProcessorSettings())` (shared/adapters/processors.ts); the others bundle neither
+ * the Scheduler client nor the Stripe SDK.
  */
 export function productionDependencies(
-  options: { timers?: (clock: typeof systemClock) => TimerScheduler; processors?: ProcessorSettings } = {},
+  options: { timers?: (clock: typeof systemClock) => TimerScheduler; processors?: ProcessorRegistry } = {},
 ): Dependencies {
   const config = loadConfig();
   const store = new Store(createDocumentClient({ endpoint: config.dynamodbEndpoint }), config.tableName);
   const scheduler = options.timers ? options.timers(systemClock) : noTimers;
-  return { store, clock: systemClock, newId, scheduler, processors: processorRegistry(options.processors ?? null) };
+  return { store, clock: systemClock, newId, scheduler, processors: options.processors ?? noProcessors() };
 }

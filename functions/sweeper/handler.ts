@@ -1,8 +1,9 @@
 import { eventBridgeTimers } from '#shared/adapters/eventbridge-scheduler.ts';
+import { processorRegistry } from '#shared/adapters/processors.ts';
 import { loadProcessorSettings } from '#shared/processor-settings.ts';
 import { productionDependencies } from '#shared/wiring.ts';
 import { createSweeperHandler } from './app.ts';
 
 export const handler = createSweeperHandler(
-  productionDependencies({ timers: eventBridgeTimers, processors: await loadProcessorSettings() }),
+  productionDependencies({ timers: eventBridgeTimers, processors: processorRegistry(await loadProcessorSettings()) }),
 );

@@ -1,5 +1,6 @@
 import { eventBridgeTimers } from '#shared/adapters/eventbridge-scheduler.ts';
 import { createPayPalTranslator } from '#shared/adapters/paypal-webhook.ts';
+import { processorRegistry } from '#shared/adapters/processors.ts';
 import { required } from '#shared/config.ts';
 import { loadProcessorSettings } from '#shared/processor-settings.ts';
 import { productionDependencies } from '#shared/wiring.ts';
@@ -9,7 +10,7 @@ const settings = await loadProcessorSettings();
 const webhookId = settings.paypalWebhookId ?? required('PAYPAL_WEBHOOK_ID');
 
 export const handler = createPayPalWebhookHandler(
-  productionDependencies({ timers: eventBridgeTimers, processors: settings }),
+  productionDependencies({ timers: eventBridgeTimers, processors: processorRegistry(settings) }),
   createPayPalTranslator({
     webhookId,
     ...(settings.paypalWebhookCert ? { certificatePem: settings.paypalWebhookCert } : {}),

@@ -1,4 +1,5 @@
 import { eventBridgeTimers } from '#shared/adapters/eventbridge-scheduler.ts';
+import { processorRegistry } from '#shared/adapters/processors.ts';
 import { createStripeTranslator } from '#shared/adapters/stripe-webhook.ts';
 import { required } from '#shared/config.ts';
 import { loadProcessorSettings } from '#shared/processor-settings.ts';
@@ -9,6 +10,6 @@ const settings = await loadProcessorSettings();
 const webhookSecret = settings.stripeWebhookSecret ?? required('STRIPE_WEBHOOK_SECRET');
 
 export const handler = createStripeWebhookHandler(
-  productionDependencies({ timers: eventBridgeTimers, processors: settings }),
+  productionDependencies({ timers: eventBridgeTimers, processors: processorRegistry(settings) }),
   createStripeTranslator({ webhookSecret }),
 );

@@ -2,13 +2,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSweeperHandler } from '../../functions/sweeper/app.ts';
 import { createTimerHandler } from '../../functions/timer/app.ts';
+import { processorRegistry } from '../../shared/adapters/processors.ts';
 import { type Clock, systemClock } from '../../shared/domain/time.ts';
 import { toErrorResponse } from '../../shared/http/errors.ts';
 import { parseInput } from '../../shared/http/validation.ts';
 import { createDocumentClient } from '../../shared/store/client.ts';
 import { Store } from '../../shared/store/store.ts';
 import type { Dependencies } from '../../shared/usecases/deps.ts';
-import { newId, processorRegistry } from '../../shared/wiring.ts';
+import { newId } from '../../shared/wiring.ts';
 import { LocalScheduler } from './scheduler.ts';
 
 /** The stack's EventBridge rule runs the sweeper every 5 minutes; locally every 30 s is cheap. */
@@ -83,14 +84,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     };
     // The timer and sweeper functions, run by the local Scheduler and by an interval like the EventBridge rule.
     scheduler.setTarget(createTimerHandler(deps));
-    const sweep = createSweeperHandler(deps);
+    const sweepHandler = createSweeperHandler(deps);
+    // One sweep at a time, and `stop()` waits for the one in flight before closing DynamoDB.
+    let sweeping: Promise<unknown> = Promise.resolve();
+    const sweep = () => {
+      sweeping = sweeping.then(() => sweepHandler()).catch((error) => console.error('sweep failed', error));
+    };
     const overdueAtStart = await scheduler.start();
-    const sweeper = setInterval(
-      () => void sweep().catch((error) => console.error('sweep failed', error)),
-      SWEEP_EVERY_MS,
-    );
+    const sweeper = setInterval(sweep, SWEEP_EVERY_MS);
     sweeper.unref();
-    void sweep().catch((error) => console.error('sweep failed', error));
+    sweep();
     const handlers = new Map<string, LambdaHandler>(
       Object.entries(LOCAL_API_FUNCTIONS).map(([name, create]) => [name, create(wiring)]),
     );
@@ -217,7 +220,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       if (stopped) return;
       stopped = true;
       clearInterval(sweeper);
-      scheduler.stop();
+      await Promise.all([sweeping, scheduler.stop()]);
       await new Promise<void>((resolve) => {
         server!.close(() => resolve());
         server!.closeAllConnections();

@@ -27,6 +27,7 @@ export interface FiredTimer {
 export class LocalScheduler implements TimerScheduler {
   private readonly armed = new Map<string, NodeJS.Timeout>();
   private readonly generation = new Map<string, number>();
+  private readonly inFlight = new Set<Promise<void>>();
   private stopped = false;
   readonly fired: FiredTimer[] = [];
   readonly deadLetters: FiredTimer[] = [];
@@ -64,10 +65,12 @@ export class LocalScheduler implements TimerScheduler {
     return schedules.length;
   }
 
-  stop() {
+  /** Disarms every timer and waits for the ones already firing, so their writes are not cut off. */
+  async stop(): Promise<void> {
     this.stopped = true;
     for (const handle of this.armed.values()) clearTimeout(handle);
     this.armed.clear();
+    await Promise.allSettled([...this.inFlight]);
   }
 
   pending(): string[] {
@@ -90,7 +93,11 @@ export class LocalScheduler implements TimerScheduler {
       () => {
         if (this.generation.get(name) !== generation) return;
         if (delay > MAX_ARM_MS) this.arm(name, timer);
-        else void this.fire(name, timer, generation);
+        else {
+          const firing = this.fire(name, timer, generation);
+          this.inFlight.add(firing);
+          void firing.finally(() => this.inFlight.delete(firing));
+        }
       },
       Math.max(0, Math.min(delay, MAX_ARM_MS)),
     );

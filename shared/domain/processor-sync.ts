@@ -1,4 +1,4 @@
-import { currentPeriodEnd, deriveAccessEndsAt, isRecurring } from './billing.ts';
+import { currentPeriodEnd, deriveAccessEndsAt } from './billing.ts';
 import { revokedLabel } from './labels.ts';
 import type { PaymentReport, ProcessorEvent, SubscriptionState } from './processor-events.ts';
 import { hasPassed, toInstant } from './time.ts';

@@ -1,13 +1,15 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
 import { AssetManifestArtifact, type CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { PROCESSOR_SECRET_KEYS, TIME_TO_LIVE_ATTRIBUTE } from '../../infra/constructs/stateful.ts';
 import {
   API_FUNCTION_DEFINITIONS,
   FUNCTION_DEFINITIONS,
@@ -39,6 +41,7 @@ interface Statement {
 }
 
 const DYNAMODB_WRITE_ACTION = /^dynamodb:(Put|Update|Delete|BatchWrite|TransactWrite|Create|Restore|Import)/;
+const sourceOf = (path: string): string => readFileSync(fileURLToPath(new URL(path, import.meta.url)), 'utf8');
 const cdkJson = JSON.parse(readFileSync(fileURLToPath(new URL('../../cdk.json', import.meta.url)), 'utf8')) as {
   context?: Json;
 };
@@ -117,6 +120,30 @@ function environmentOf(name: string): Json {
   return (functionResource(name).Properties.Environment as { Variables: Json }).Variables;
 }
 
+/** The synthesized `index.mjs` of a function: the code package CloudFormation deploys. */
+function bundleOf(name: string): string {
+  const s3Key = (functionResource(name).Properties.Code as { S3Key: string }).S3Key;
+  const manifest = assembly.artifacts.find(AssetManifestArtifact.isAssetManifestArtifact);
+  const asset = Object.values(manifest?.contents.files ?? {}).find((file) =>
+    Object.values(file.destinations).some((destination) => destination.objectKey === s3Key),
+  );
+  if (!asset?.source.path) throw new Error(`no file asset for the code of ${name}`);
+  return join(assembly.directory, asset.source.path, 'index.mjs');
+}
+
+function processorSecretId(): string {
+  return logicalId(stack.stateful.processorSecret);
+}
+
+/** The JSON the processor secret holds when CloudFormation creates it (the generated value as a stand-in). */
+function processorSecretAsCreated(): Record<string, string> {
+  const generate = resource(processorSecretId()).Properties.GenerateSecretString as {
+    SecretStringTemplate: string;
+    GenerateStringKey: string;
+  };
+  return { ...JSON.parse(generate.SecretStringTemplate), [generate.GenerateStringKey]: 'generated-at-creation' };
+}
+
 /** `{ 'Fn::Join': ['', parts] }` with every literal part kept and every token shown as its JSON. */
 function joined(value: unknown): string {
   const [separator, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
@@ -184,6 +211,60 @@ describe('stateful: the table', () => {
   it('is encrypted with the AWS managed key', () => {
     expect(table().Properties.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
   });
+
+  it('expires items by the ttl attribute, which the store sets on processor-event dedup records', () => {
+    expect(TIME_TO_LIVE_ATTRIBUTE).toBe('ttl');
+    expect(table().Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'ttl', Enabled: true });
+    // The store writes the attribute under this name (epoch seconds); a rename there would silently stop expiry.
+    expect(sourceOf('../../shared/store/store.ts')).toMatch(/\bttl:\s*Math\.floor\(/);
+  });
+});
+
+describe('stateful: the processor secret', () => {
+  function secret(): Resource {
+    const secrets = Object.values(resources).filter((r) => r.Type === 'AWS::SecretsManager::Secret');
+    expect(secrets).toHaveLength(1);
+    return resource(processorSecretId());
+  }
+
+  it('is retained when it leaves the stack or is replaced, under a generated name', () => {
+    expect(secret()).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(secret().Properties.Name).toBeUndefined();
+  });
+
+  it('puts no secret value in the template: a placeholder webhook id and a generated Stripe signing secret', () => {
+    const { Properties } = secret();
+    const generate = Properties.GenerateSecretString as { SecretStringTemplate: string; GenerateStringKey: string };
+
+    expect(Properties.SecretString).toBeUndefined();
+    expect(JSON.parse(generate.SecretStringTemplate)).toEqual({ PAYPAL_WEBHOOK_ID: 'set-me' });
+    // Random, so until the operator puts Stripe's whsec_… no one can sign an event that passes; a fixed
+    // placeholder would be a published HMAC key.
+    expect(generate.GenerateStringKey).toBe('STRIPE_WEBHOOK_SECRET');
+  });
+
+  it('is encrypted with the AWS managed key (no kms:Decrypt to grant)', () => {
+    expect(secret().Properties.KmsKeyId).toBeUndefined();
+  });
+
+  it('documents exactly the keys loadProcessorSettings reads', () => {
+    const read = [...sourceOf('../../shared/processor-settings.ts').matchAll(/\bget\('([A-Z_]+)'\)/g)].map((m) => m[1]);
+
+    expect([...new Set(read)].sort()).toEqual([...PROCESSOR_SECRET_KEYS].sort());
+    expect(Object.keys(processorSecretAsCreated()).every((key) => PROCESSOR_SECRET_KEYS.includes(key as never))).toBe(
+      true,
+    );
+  });
+
+  it('outputs its ARN, telling the operator which keys to fill in', () => {
+    const output = template.findOutputs('ProcessorSecretArn').ProcessorSecretArn as {
+      Value: unknown;
+      Description: string;
+    };
+
+    expect(output.Value).toEqual({ Ref: processorSecretId() });
+    for (const key of PROCESSOR_SECRET_KEYS) expect(output.Description).toContain(key);
+  });
 });
 
 describe('functions', () => {
@@ -196,6 +277,18 @@ describe('functions', () => {
       tableAccess: 'readWrite',
       timers: true,
     });
+  });
+
+  it('picks up me and the Stripe and PayPal webhooks from ROUTES, with write access, timers and processors', () => {
+    for (const name of ['me', 'webhook-stripe', 'webhook-paypal']) {
+      expect(API_FUNCTION_DEFINITIONS.find((d) => d.name === name)).toMatchObject({
+        entry: functionEntry(name),
+        tableAccess: 'readWrite',
+        timers: true,
+        processors: true,
+      });
+      expect(stack.functions.get(name)).toBeDefined();
+    }
   });
 
   it('adds the timer target and the sweeper, with write access, from functions/<name>/handler.ts', () => {
@@ -214,6 +307,15 @@ describe('functions', () => {
       const source = readFileSync(definition.entry, 'utf8');
 
       expect(/productionDependencies\(\s*\{\s*timers\b/.test(source)).toBe(definition.timers);
+    },
+  );
+
+  it.each(FUNCTION_DEFINITIONS.map((d) => [d.name, d] as const))(
+    '%s is bound to the processor secret exactly when its handler calls loadProcessorSettings()',
+    (_name, definition) => {
+      const source = readFileSync(definition.entry, 'utf8');
+
+      expect(/\bloadProcessorSettings\(\s*\)/.test(source)).toBe(definition.processors);
     },
   );
 
@@ -250,13 +352,7 @@ describe('functions', () => {
   it.each(FUNCTION_DEFINITIONS.map((d) => [d.name, d] as const))(
     "%s's bundle exports the handler the stack names",
     (name, definition) => {
-      const s3Key = (functionResource(name).Properties.Code as { S3Key: string }).S3Key;
-      const manifest = assembly.artifacts.find(AssetManifestArtifact.isAssetManifestArtifact);
-      const asset = Object.values(manifest?.contents.files ?? {}).find((file) =>
-        Object.values(file.destinations).some((destination) => destination.objectKey === s3Key),
-      );
-      expect(asset).toBeDefined();
-      const bundle = readFileSync(join(assembly.directory, asset!.source.path!, 'index.mjs'), 'utf8');
+      const bundle = readFileSync(bundleOf(name), 'utf8');
 
       const exported = [...bundle.matchAll(/export\s*\{([^}]*)\}/g)].flatMap((match) =>
         match[1]!.split(',').map((entry) =>
@@ -267,6 +363,46 @@ describe('functions', () => {
         ),
       );
       expect(exported).toContain(definition.handler);
+    },
+  );
+
+  it.each(FUNCTION_DEFINITIONS.map((d) => [d.name, d] as const))(
+    "%s's bundle loads in Node with only the stack's environment (and the processor secret as created)",
+    (name, definition) => {
+      // What a cold start does before the first event: the module's top-level code, including the top-level
+      // `await loadProcessorSettings()` (ESM only). Token values become placeholders; PROCESSOR_SECRET_ARN is
+      // replaced by the secret's JSON as CloudFormation creates it (loadProcessorSettings merges it into env).
+      const { PROCESSOR_SECRET_ARN, ...variables } = environmentOf(name);
+      const env: Record<string, string> = {
+        AWS_REGION: 'eu-west-1',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...Object.fromEntries(
+          Object.entries(variables).map(([key, value]) => [
+            key,
+            typeof value === 'string' ? value : `placeholder-${key}`,
+          ]),
+        ),
+        ...(PROCESSOR_SECRET_ARN === undefined ? {} : processorSecretAsCreated()),
+      };
+      const probe =
+        `const m = await import(${JSON.stringify(pathToFileURL(bundleOf(name)).href)});` +
+        `if (typeof m[${JSON.stringify(definition.handler)}] !== 'function') throw new Error('no handler function');` +
+        'process.exit(0);';
+
+      const result = spawnSync(process.execPath, ['--input-type=module', '-e', probe], {
+        env,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+
+      // On failure, the error without the minified source line Node prints above it.
+      const failure = result.stderr
+        .split('\n')
+        .filter((line) => line.length < 500)
+        .join('\n')
+        .trim();
+      expect(result.error).toBeUndefined();
+      expect(result.status === 0 ? '' : failure || `exit ${result.status}`).toBe('');
     },
   );
 
@@ -326,8 +462,16 @@ describe('timers', () => {
     return { 'Fn::GetAtt': [logicalId(stack.timers.schedulerRole), 'Arn'] };
   }
 
-  it('binds exactly the functions that arm timers: purchases, billing, timer, sweeper', () => {
-    expect(withTimers.map(([name]) => name).sort()).toEqual(['billing', 'purchases', 'sweeper', 'timer']);
+  it('binds exactly the functions that arm timers: purchases, billing, me, the webhooks, timer, sweeper', () => {
+    expect(withTimers.map(([name]) => name).sort()).toEqual([
+      'billing',
+      'me',
+      'purchases',
+      'sweeper',
+      'timer',
+      'webhook-paypal',
+      'webhook-stripe',
+    ]);
   });
 
   describe('stateful side', () => {
@@ -498,6 +642,53 @@ describe('timers', () => {
   });
 });
 
+describe('processors', () => {
+  const withProcessors = FUNCTION_DEFINITIONS.filter((d) => d.processors).map((d) => [d.name] as const);
+  const withoutProcessors = FUNCTION_DEFINITIONS.filter((d) => !d.processors).map((d) => [d.name] as const);
+
+  function secretsManagerStatements(name: string): Statement[] {
+    return statementsOfRole(roleOf(name)).filter((s) => actionsOf([s]).some((a) => a.startsWith('secretsmanager:')));
+  }
+
+  it('binds exactly the functions that call a processor: billing, me, the webhooks, timer, sweeper', () => {
+    expect(withProcessors.map(([name]) => name).sort()).toEqual([
+      'billing',
+      'me',
+      'sweeper',
+      'timer',
+      'webhook-paypal',
+      'webhook-stripe',
+    ]);
+  });
+
+  describe.each(withProcessors)('%s (calls a processor)', (name) => {
+    it('gets PROCESSOR_SECRET_ARN of the processor secret, with the other variables kept', () => {
+      const variables = environmentOf(name);
+
+      expect(variables.PROCESSOR_SECRET_ARN).toEqual({ Ref: processorSecretId() });
+      expect(variables).toHaveProperty('TABLE_NAME');
+      expect(variables.NODE_OPTIONS).toContain('--enable-source-maps');
+    });
+
+    it('may get the value of that one secret, and no other Secrets Manager action or resource', () => {
+      const statements = secretsManagerStatements(name);
+
+      expect(statements).toHaveLength(1);
+      expect(statements[0]).toMatchObject({ Effect: 'Allow' });
+      expect(actionsOf(statements)).toEqual(['secretsmanager:GetSecretValue']);
+      expect(resourcesOf(statements[0]!)).toEqual([{ Ref: processorSecretId() }]);
+      expect(actionsOf(statementsOfRole(roleOf(name))).filter((a) => a.startsWith('kms:'))).toEqual([]);
+    });
+  });
+
+  describe.each(withoutProcessors)('%s (never calls a processor)', (name) => {
+    it('has no PROCESSOR_SECRET_ARN and no Secrets Manager permission', () => {
+      expect(environmentOf(name)).not.toHaveProperty('PROCESSOR_SECRET_ARN');
+      expect(secretsManagerStatements(name)).toEqual([]);
+    });
+  });
+});
+
 describe('HTTP API', () => {
   function routeResource(key: string): Resource {
     const found = Object.values(template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: key } }));
@@ -533,6 +724,35 @@ describe('HTTP API', () => {
     },
   );
 
+  it.each(['webhook-stripe', 'webhook-paypal'].map((fn) => [`POST /webhooks/${fn.slice('webhook-'.length)}`, fn]))(
+    '%s is open to the processor (no authorizer; the handler verifies the signature) and goes to %s',
+    (key, fn) => {
+      const properties = routeResource(key).Properties;
+      const target = properties.Target as { 'Fn::Join': [string, [string, unknown]] };
+
+      expect(properties.AuthorizationType).toBe('NONE');
+      expect(properties.AuthorizerId).toBeUndefined();
+      expect(getAttTarget(resource(ref(target['Fn::Join'][1][1])).Properties.IntegrationUri)).toBe(
+        logicalId(stack.functions.get(fn)!.function),
+      );
+    },
+  );
+
+  it('puts every /me route behind the Cognito JWT authorizer', () => {
+    const meRoutes = ROUTES.filter((route) => route.path.startsWith('/me/'));
+
+    expect(meRoutes.map((route) => route.fn)).toEqual(meRoutes.map(() => 'me'));
+    expect(meRoutes.length).toBeGreaterThan(0);
+    for (const route of meRoutes) {
+      const properties = routeResource(routeKey(route)).Properties;
+      expect(properties.AuthorizationType).toBe('JWT');
+      expect(resource(ref(properties.AuthorizerId)).Properties).toMatchObject({
+        AuthorizerType: 'JWT',
+        JwtConfiguration: { Audience: [{ Ref: logicalId(stack.auth.userPoolClient) }] },
+      });
+    }
+  });
+
   it('trusts ID tokens of the stack user pool, issued to its client', () => {
     const region = Stack.of(stack).resolve(stack.region);
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
@@ -560,8 +780,15 @@ describe('HTTP API', () => {
     expect(resource(destination)).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 } });
   });
 
-  it('outputs the API URL, table name, user pool and client ids, and the timer dead-letter queue', () => {
-    for (const output of ['ApiUrl', 'TableName', 'UserPoolId', 'UserPoolClientId', 'TimerDeadLetterQueueUrl']) {
+  it('outputs the API URL, table name, user pool and client ids, the timer dead-letter queue and the processor secret', () => {
+    for (const output of [
+      'ApiUrl',
+      'TableName',
+      'UserPoolId',
+      'UserPoolClientId',
+      'TimerDeadLetterQueueUrl',
+      'ProcessorSecretArn',
+    ]) {
       template.hasOutput(output, {});
     }
   });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTimerHandler } from '../../functions/timer/app.ts';
 import { type PayPalSandbox, startPayPalSandbox } from '../../infra/local/paypal-sandbox.ts';
 import { type StripeSandbox, startStripeSandbox } from '../../infra/local/stripe-sandbox.ts';
-import { processorRegistry } from '../../shared/wiring.ts';
+import { processorRegistry } from '../../shared/adapters/processors.ts';
 import { apiHarness, customer, seedSite, TestClock } from '../support/harness.ts';
 
 let stripe: StripeSandbox;
@@ -38,7 +38,9 @@ async function setup(processor: 'stripe' | 'paypal') {
   });
   const seeded = await seedSite(api);
   const subscriptionId =
-    processor === 'stripe' ? `sub_${randomUUID().replaceAll('-', '').slice(0, 14)}` : `I-${randomUUID().replaceAll('-', '').slice(0, 12).toUpperCase()}`;
+    processor === 'stripe'
+      ? `sub_${randomUUID().replaceAll('-', '').slice(0, 14)}`
+      : `I-${randomUUID().replaceAll('-', '').slice(0, 12).toUpperCase()}`;
   const purchase = await seeded.ok('POST', `/sites/${seeded.siteId}/purchases`, {
     customerId: 'cus-1',
     offerId: 'bundle',

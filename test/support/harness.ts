@@ -7,6 +7,7 @@ import { createMeHandler } from '../../functions/me/app.ts';
 import { createPurchasesHandler } from '../../functions/purchases/app.ts';
 import { compileRoutes, lambdaContext, matchRoute } from '../../infra/local/gateway.ts';
 import { payPalCancelRedirectUrl } from '../../shared/adapters/paypal.ts';
+import { processorRegistry } from '../../shared/adapters/processors.ts';
 import type { ApiEvent, ApiResult } from '../../shared/http/api.ts';
 import { CLAIMS } from '../../shared/http/principal.ts';
 import type { ProcessorRegistry } from '../../shared/ports/processor.ts';
@@ -14,7 +15,7 @@ import { type TimerEvent, type TimerScheduler, timerName } from '../../shared/po
 import { createDocumentClient } from '../../shared/store/client.ts';
 import { Store } from '../../shared/store/store.ts';
 import type { Dependencies } from '../../shared/usecases/deps.ts';
-import { newId, processorRegistry } from '../../shared/wiring.ts';
+import { newId } from '../../shared/wiring.ts';
 
 /** A scheduler that only remembers what it was told: integration tests fire timers by hand. */
 export class RecordingScheduler implements TimerScheduler {
@@ -115,7 +116,7 @@ export function apiHarness(options: { clock?: TestClock; processors?: ProcessorR
     clock: clock.now,
     newId,
     scheduler,
-    processors: options.processors ?? processorRegistry(),
+    processors: options.processors ?? processorRegistry(null),
   };
   const handlers = {
     catalog: createCatalogHandler(deps),
