@@ -12,9 +12,10 @@ import { type Budget, budgetTable, heading, renderTable, withinBudget } from './
 import type { Section } from './section.ts';
 import { nsToMs } from './stats.ts';
 import { timers } from './timers.ts';
+import { webhooks } from './webhooks.ts';
 
 /** In run order. Add a section here. */
-const SECTIONS: Section[] = [accessLatency, dynamodbCalls, bundles, lifecycle, timers];
+const SECTIONS: Section[] = [accessLatency, dynamodbCalls, bundles, lifecycle, timers, webhooks];
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2);
