@@ -9,6 +9,15 @@ export function createPurchasesHandler(deps: Dependencies) {
   const site = (request: ApiRequest) => param(request, 'siteId');
   const purchaseId = (request: ApiRequest) => parseInput(id, param(request, 'purchaseId'), 'purchaseId');
 
+  const accessRoute = async (request: ApiRequest, change: purchases.AccessChange) => {
+    const { productIds } = parseInput(productSelection, request.body ?? {});
+    const actor = actorFor(request);
+    return json(
+      200,
+      await purchases.changeAccess(deps, site(request), purchaseId(request), change, productIds, actor, request.now),
+    );
+  };
+
   return createApiHandler(
     'purchases',
     {
@@ -23,30 +32,8 @@ export function createPurchasesHandler(deps: Dependencies) {
         json(200, await purchases.getPurchase(deps, site(request), purchaseId(request))),
       'GET /sites/{siteId}/purchases/{purchaseId}/history': async (request) =>
         json(200, await purchases.getHistory(deps, site(request), purchaseId(request))),
-      'POST /sites/{siteId}/purchases/{purchaseId}/access/revoke': async (request) => {
-        const { productIds } = parseInput(productSelection, request.body ?? {});
-        const view = await purchases.revokePurchaseAccess(
-          deps,
-          site(request),
-          purchaseId(request),
-          productIds,
-          actorFor(request),
-          request.now,
-        );
-        return json(200, view);
-      },
-      'POST /sites/{siteId}/purchases/{purchaseId}/access/resume': async (request) => {
-        const { productIds } = parseInput(productSelection, request.body ?? {});
-        const view = await purchases.resumePurchaseAccess(
-          deps,
-          site(request),
-          purchaseId(request),
-          productIds,
-          actorFor(request),
-          request.now,
-        );
-        return json(200, view);
-      },
+      'POST /sites/{siteId}/purchases/{purchaseId}/access/revoke': (request) => accessRoute(request, 'revoke'),
+      'POST /sites/{siteId}/purchases/{purchaseId}/access/resume': (request) => accessRoute(request, 'resume'),
     },
     { clock: deps.clock },
   );

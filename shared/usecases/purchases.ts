@@ -115,33 +115,24 @@ export async function changePurchase(
   }
 }
 
-export async function revokePurchaseAccess(
-  deps: Dependencies,
-  siteId: string,
-  purchaseId: string,
-  productIds: string[] | undefined,
-  actor: Actor,
-  now: Date,
-): Promise<PurchaseView> {
-  const { before, after } = await changePurchase(deps, siteId, purchaseId, (p) =>
-    revokeAccess(p, productIds, actor, now),
-  );
-  // With no grant left active, an access-period timer has nothing to do; resuming re-arms it.
-  if (before !== after) await syncTimers(deps.scheduler, before, after);
-  return purchaseView(after);
-}
+const ACCESS_RULES = { revoke: revokeAccess, resume: resumeAccess } as const;
+export type AccessChange = keyof typeof ACCESS_RULES;
 
-export async function resumePurchaseAccess(
+/**
+ * Use case card: revoke or resume product access (rules 1–3). Per product or all (`productIds` absent);
+ * billing is never touched. Revoking every grant also retires an access-period timer; resuming re-arms it.
+ */
+export async function changeAccess(
   deps: Dependencies,
   siteId: string,
   purchaseId: string,
+  change: AccessChange,
   productIds: string[] | undefined,
   actor: Actor,
   now: Date,
 ): Promise<PurchaseView> {
-  const { before, after } = await changePurchase(deps, siteId, purchaseId, (p) =>
-    resumeAccess(p, productIds, actor, now),
-  );
+  const rule = ACCESS_RULES[change];
+  const { before, after } = await changePurchase(deps, siteId, purchaseId, (p) => rule(p, productIds, actor, now));
   if (before !== after) await syncTimers(deps.scheduler, before, after);
   return purchaseView(after);
 }
