@@ -44,3 +44,10 @@ export class ConcurrentModificationError extends ConflictError {
 
 export class ForbiddenError extends DomainError {}
 export class UnauthorizedError extends DomainError {}
+
+/** Rule 8: a PayPal subscriber cancels in PayPal; the answer carries where to go. → 409 with redirectUrl */
+export class CancelAtProcessorError extends ConflictError {
+  constructor(readonly redirectUrl: string) {
+    super('PayPal subscriptions are canceled in PayPal: follow redirectUrl');
+  }
+}

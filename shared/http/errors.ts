@@ -1,4 +1,5 @@
 import {
+  CancelAtProcessorError,
   ConflictError,
   DomainError,
   type FieldProblem,
@@ -8,7 +9,6 @@ import {
   UnauthorizedError,
 } from '../domain/errors.ts';
 import { ProcessorError } from '../ports/processor.ts';
-import { CancelAtProcessorError } from '../usecases/me.ts';
 
 /** Errors that only exist at the HTTP edge (transport problems rather than domain rules). */
 export class HttpError extends DomainError {
@@ -40,9 +40,6 @@ export function toErrorResponse(error: unknown): { statusCode: number; body: Err
   if (error instanceof UnauthorizedError) return { statusCode: 401, body: body('unauthorized', error.message) };
   if (error instanceof ForbiddenError) return { statusCode: 403, body: body('forbidden', error.message) };
   if (error instanceof NotFoundError) return { statusCode: 404, body: body('not_found', error.message) };
-  if (error instanceof ConflictError) {
-    return { statusCode: 409, body: body('conflict', error.message, error.details) };
-  }
   if (error instanceof CancelAtProcessorError) {
     return {
       statusCode: 409,
@@ -50,6 +47,9 @@ export function toErrorResponse(error: unknown): { statusCode: number; body: Err
         error: { code: 'cancel_at_processor', message: error.message, details: [], redirectUrl: error.redirectUrl },
       },
     };
+  }
+  if (error instanceof ConflictError) {
+    return { statusCode: 409, body: body('conflict', error.message, error.details) };
   }
   if (error instanceof ProcessorError) {
     return { statusCode: 502, body: body('processor_error', `the payment processor failed: ${error.message}`) };

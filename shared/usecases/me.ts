@@ -1,17 +1,9 @@
 import { libraryAccess } from '../domain/access.ts';
 import { isRecurring } from '../domain/billing.ts';
-import { ForbiddenError, PurchaseNotFoundError } from '../domain/errors.ts';
+import { CancelAtProcessorError, ForbiddenError, PurchaseNotFoundError } from '../domain/errors.ts';
 import type { Actor } from '../domain/types.ts';
 import { cancelPayments } from './billing.ts';
 import type { Dependencies } from './deps.ts';
-
-/** Where a PayPal subscriber cancels (membergate cannot cancel on their behalf from the customer's side). */
-export class CancelAtProcessorError extends Error {
-  constructor(readonly redirectUrl: string) {
-    super('PayPal subscriptions are canceled in PayPal: follow redirectUrl');
-    this.name = 'CancelAtProcessorError';
-  }
-}
 
 /** The customer's library: the products they may use now, with names and until when. */
 export async function myLibrary(deps: Dependencies, siteId: string, customerId: string, now: Date) {
