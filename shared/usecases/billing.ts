@@ -10,11 +10,11 @@ import {
   UNPAUSE_FROM,
   unpause,
 } from '../domain/billing.ts';
-import { ConcurrentModificationError } from '../domain/errors.ts';
 import type { Actor, Instant, Purchase, PurchaseChange, PurchaseStatus } from '../domain/types.ts';
 import type { BillingProcessor } from '../ports/processor.ts';
 import type { Dependencies } from './deps.ts';
 import { loadPurchase } from './purchases.ts';
+import { retryOnConflict } from './retry.ts';
 import { syncTimers } from './timers.ts';
 import { type PurchaseView, purchaseView } from './views.ts';
 
@@ -35,20 +35,19 @@ async function billingCommand(
   decide: (purchase: Purchase) => PurchaseChange,
   act: (processor: BillingProcessor, purchase: Purchase, change: PurchaseChange, key: string) => Promise<void>,
 ): Promise<PurchaseView> {
-  for (let attempt = 1; ; attempt++) {
-    const current = await loadPurchase(deps, siteId, purchaseId);
-    const change = decide(current);
-    const key = `${purchaseId}:${current.version}:${command}`;
-    await act(deps.processors[current.processor], current, change, key);
-    try {
+  const { current, change } = await retryOnConflict(
+    async () => {
+      const current = await loadPurchase(deps, siteId, purchaseId);
+      const change = decide(current);
+      const key = `${purchaseId}:${current.version}:${command}`;
+      await act(deps.processors[current.processor], current, change, key);
       await deps.store.savePurchase(change, current.version, from);
-    } catch (error) {
-      if (error instanceof ConcurrentModificationError && attempt < MAX_ATTEMPTS) continue;
-      throw error;
-    }
-    await syncTimers(deps.scheduler, current, change.purchase);
-    return purchaseView(change.purchase);
-  }
+      return { current, change };
+    },
+    { attempts: MAX_ATTEMPTS },
+  );
+  await syncTimers(deps.scheduler, current, change.purchase);
+  return purchaseView(change.purchase);
 }
 
 /** Rule 4: what a cancellation would charge and when access would end; changes nothing. */

@@ -1,12 +1,8 @@
-import {
-  ConcurrentModificationError,
-  ConflictError,
-  InvalidInputError,
-  PurchaseNotFoundError,
-} from '../domain/errors.ts';
+import { ConflictError, InvalidInputError, PurchaseNotFoundError } from '../domain/errors.ts';
 import { grantOffer, resumeAccess, revokeAccess } from '../domain/grants.ts';
 import type { Actor, HistoryEntry, Processor, Purchase, PurchaseChange, PurchaseStatus } from '../domain/types.ts';
 import type { Dependencies } from './deps.ts';
+import { retryOnConflict } from './retry.ts';
 import { syncTimers } from './timers.ts';
 import { type PurchaseView, purchaseView } from './views.ts';
 
@@ -86,8 +82,6 @@ export async function getHistory(
   return { items: await deps.store.listHistory(siteId, purchaseId) };
 }
 
-const MAX_ATTEMPTS = 8;
-
 /**
  * Optimistic concurrency for every purchase change: read, decide with a pure rule, write conditioned on
  * the version read. When another request won the race the rule is applied again to the fresh state, so
@@ -101,18 +95,13 @@ export async function changePurchase(
   decide: (purchase: Purchase) => PurchaseChange | null,
   allowedFrom?: readonly PurchaseStatus[],
 ): Promise<{ before: Purchase; after: Purchase }> {
-  for (let attempt = 1; ; attempt++) {
+  return retryOnConflict(async () => {
     const current = await loadPurchase(deps, siteId, purchaseId);
     const change = decide(current);
     if (!change) return { before: current, after: current };
-    try {
-      await deps.store.savePurchase(change, current.version, allowedFrom);
-      return { before: current, after: change.purchase };
-    } catch (error) {
-      if (!(error instanceof ConcurrentModificationError) || attempt >= MAX_ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
-    }
-  }
+    await deps.store.savePurchase(change, current.version, allowedFrom);
+    return { before: current, after: change.purchase };
+  });
 }
 
 const ACCESS_RULES = { revoke: revokeAccess, resume: resumeAccess } as const;

@@ -1,8 +1,8 @@
-import { ConcurrentModificationError } from '../domain/errors.ts';
 import { checkRefund, recordRefund } from '../domain/refunds.ts';
 import type { Actor } from '../domain/types.ts';
 import type { Dependencies } from './deps.ts';
 import { loadPurchase } from './purchases.ts';
+import { retryOnConflict } from './retry.ts';
 import { syncTimers } from './timers.ts';
 import { type PurchaseView, purchaseView } from './views.ts';
 
@@ -19,7 +19,8 @@ export async function refundPurchase(
   actor: Actor,
   now: Date,
 ): Promise<PurchaseView> {
-  let current = await loadPurchase(deps, siteId, purchaseId);
+  const first = await loadPurchase(deps, siteId, purchaseId);
+  let current = first;
   checkRefund(current, input.amount);
   const key = input.idempotencyKey
     ? `${purchaseId}:refund:${input.idempotencyKey}`
@@ -27,7 +28,8 @@ export async function refundPurchase(
   const refund = await deps.processors[current.processor].refund(current, input.amount, key);
   const refundId = deps.newId('ref');
   // The money has moved: record it even if another request changed the purchase meanwhile.
-  for (let attempt = 1; ; attempt++) {
+  const change = await retryOnConflict(async (attempt) => {
+    current = attempt === 1 ? first : await loadPurchase(deps, siteId, purchaseId);
     const change = recordRefund(
       current,
       { refundId, amount: refund.amount, currency: refund.currency, processorRefundId: refund.processorRefundId },
@@ -35,13 +37,9 @@ export async function refundPurchase(
       actor,
       now,
     );
-    try {
-      await deps.store.savePurchase(change, current.version);
-      await syncTimers(deps.scheduler, current, change.purchase);
-      return purchaseView(change.purchase);
-    } catch (error) {
-      if (!(error instanceof ConcurrentModificationError) || attempt >= 8) throw error;
-      current = await loadPurchase(deps, siteId, purchaseId);
-    }
-  }
+    await deps.store.savePurchase(change, current.version);
+    return change;
+  });
+  await syncTimers(deps.scheduler, current, change.purchase);
+  return purchaseView(change.purchase);
 }

@@ -1,10 +1,10 @@
 import { applyDueActions, pendingActions } from '../domain/billing.ts';
-import { ConcurrentModificationError } from '../domain/errors.ts';
 import type { Purchase } from '../domain/types.ts';
 import { describeError, log } from '../log.ts';
 import type { TimerScheduler } from '../ports/scheduler.ts';
 import type { Dependencies } from './deps.ts';
 import { loadPurchase } from './purchases.ts';
+import { retryOnConflict } from './retry.ts';
 
 /**
  * Makes the scheduler match the timed actions `after` waits for: new or moved ones are upserted, ones that
@@ -49,10 +49,10 @@ export async function runDueActions(
   purchaseId: string,
   now: Date,
 ): Promise<DueRun> {
-  for (let attempt = 1; ; attempt++) {
+  const result = await retryOnConflict(async () => {
     const before = await loadPurchase(deps, siteId, purchaseId);
     const change = applyDueActions(before, now);
-    if (!change) return { purchaseId, applied: [] };
+    if (!change) return null;
     const applied = change.history.map((entry) => entry.type);
     // A processor that cannot schedule a cancellation (PayPal) is told now, when it takes effect;
     // unless it stopped billing itself. Its idempotency key makes a retried timer harmless.
@@ -68,13 +68,10 @@ export async function runDueActions(
     if (applied.includes('billing.unpaused') && !processor.schedulesCancellation) {
       await processor.unpause(before, `${purchaseId}:${before.version}:pause-ended`);
     }
-    try {
-      await deps.store.savePurchase(change, before.version);
-    } catch (error) {
-      if (error instanceof ConcurrentModificationError && attempt < 8) continue;
-      throw error;
-    }
-    await syncTimers(deps.scheduler, before, change.purchase);
-    return { purchaseId, applied };
-  }
+    await deps.store.savePurchase(change, before.version);
+    return { before, change, applied };
+  });
+  if (!result) return { purchaseId, applied: [] };
+  await syncTimers(deps.scheduler, result.before, result.change.purchase);
+  return { purchaseId, applied: result.applied };
 }

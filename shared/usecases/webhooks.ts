@@ -7,14 +7,13 @@ import type { Actor, Processor, PurchaseChange } from '../domain/types.ts';
 import { log } from '../log.ts';
 import { DuplicateProcessorEventError, type ProcessorEventRecord } from '../store/store.ts';
 import type { Dependencies } from './deps.ts';
+import { retryOnConflict } from './retry.ts';
 import { syncTimers } from './timers.ts';
 
 export type WebhookOutcome =
   | { outcome: 'applied' | 'created' | 'unchanged'; eventId: string; purchaseId: string }
   | { outcome: 'duplicate'; eventId: string }
   | { outcome: 'ignored'; eventId: string; reason: string };
-
-const MAX_ATTEMPTS = 8;
 
 /**
  * Use case card: a verified processor webhook (rule 9).
@@ -40,15 +39,13 @@ export async function handleProcessorEvent(
     });
     return { outcome: 'ignored', eventId: event.eventId, reason: event.reason };
   }
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await attemptOnce(deps, event, now);
-    } catch (error) {
-      if (error instanceof DuplicateProcessorEventError) return { outcome: 'duplicate', eventId: event.eventId };
-      const retryable = error instanceof ConcurrentModificationError || error instanceof LinkRaceError;
-      if (!retryable || attempt >= MAX_ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 15 * attempt));
-    }
+  try {
+    return await retryOnConflict(() => attemptOnce(deps, event, now), {
+      retryable: (error) => error instanceof ConcurrentModificationError || error instanceof LinkRaceError,
+    });
+  } catch (error) {
+    if (error instanceof DuplicateProcessorEventError) return { outcome: 'duplicate', eventId: event.eventId };
+    throw error;
   }
 }
 
