@@ -13,7 +13,7 @@ import {
 import type { Actor, Instant, Purchase, PurchaseChange, PurchaseStatus } from '../domain/types.ts';
 import type { BillingProcessor } from '../ports/processor.ts';
 import type { Dependencies } from './deps.ts';
-import { loadPurchase } from './purchases.ts';
+import { loadPurchase } from './load.ts';
 import { retryOnConflict } from './retry.ts';
 import { syncTimers } from './timers.ts';
 import { type PurchaseView, purchaseView } from './views.ts';

@@ -1,7 +1,8 @@
-import { ConflictError, InvalidInputError, PurchaseNotFoundError } from '../domain/errors.ts';
+import { ConflictError, InvalidInputError } from '../domain/errors.ts';
 import { grantOffer, resumeAccess, revokeAccess } from '../domain/grants.ts';
 import type { Actor, HistoryEntry, Processor, Purchase, PurchaseChange, PurchaseStatus } from '../domain/types.ts';
 import type { Dependencies } from './deps.ts';
+import { loadPurchase } from './load.ts';
 import { retryOnConflict } from './retry.ts';
 import { syncTimers } from './timers.ts';
 import { type PurchaseView, purchaseView } from './views.ts';
@@ -61,12 +62,6 @@ export async function grantOfferToCustomer(
   await deps.store.createPurchase(change);
   await syncTimers(deps.scheduler, null, change.purchase);
   return purchaseView(change.purchase);
-}
-
-export async function loadPurchase(deps: Pick<Dependencies, 'store'>, siteId: string, purchaseId: string) {
-  const purchase = await deps.store.getPurchase(siteId, purchaseId);
-  if (!purchase) throw new PurchaseNotFoundError(purchaseId);
-  return purchase;
 }
 
 export async function getPurchase(deps: Dependencies, siteId: string, purchaseId: string): Promise<PurchaseView> {

@@ -1,7 +1,7 @@
 import { checkRefund, recordRefund } from '../domain/refunds.ts';
 import type { Actor } from '../domain/types.ts';
 import type { Dependencies } from './deps.ts';
-import { loadPurchase } from './purchases.ts';
+import { loadPurchase } from './load.ts';
 import { retryOnConflict } from './retry.ts';
 import { syncTimers } from './timers.ts';
 import { type PurchaseView, purchaseView } from './views.ts';

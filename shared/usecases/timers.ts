@@ -3,7 +3,7 @@ import type { Purchase } from '../domain/types.ts';
 import { describeError, log } from '../log.ts';
 import type { TimerScheduler } from '../ports/scheduler.ts';
 import type { Dependencies } from './deps.ts';
-import { loadPurchase } from './purchases.ts';
+import { loadPurchase } from './load.ts';
 import { retryOnConflict } from './retry.ts';
 
 /**
