@@ -1,5 +1,12 @@
 import { type ApiRequest, actorFor, createApiHandler, json, param } from '#shared/http/api.ts';
-import { cancelInput, id, pauseInput, refundInput, subscriptionsQuery } from '#shared/http/schemas.ts';
+import {
+  cancelInput,
+  id,
+  idempotencyKeyHeader,
+  pauseInput,
+  refundInput,
+  subscriptionsQuery,
+} from '#shared/http/schemas.ts';
 import { parseInput } from '#shared/http/validation.ts';
 import * as billing from '#shared/usecases/billing.ts';
 import type { Dependencies } from '#shared/usecases/deps.ts';
@@ -54,16 +61,16 @@ export function createBillingHandler(deps: Dependencies) {
         ),
       'POST /sites/{siteId}/purchases/{purchaseId}/refunds': async (request) => {
         const input = parseInput(refundInput, request.body ?? {});
-        const idempotencyKey = request.headers['idempotency-key'] ?? null;
-        const view = await refundPurchase(
+        const idempotencyKey = parseInput(idempotencyKeyHeader, request.headers['idempotency-key'], 'Idempotency-Key');
+        const result = await refundPurchase(
           deps,
           site(request),
           purchaseId(request),
-          { amount: input.amount ?? null, revokeAccess: input.revokeAccess, idempotencyKey },
+          { amount: input.amount ?? null, revokeAccess: input.revokeAccess, idempotencyKey: idempotencyKey ?? null },
           actorFor(request),
           request.now,
         );
-        return json(201, view);
+        return json(result.statusCode, result.body, result.replayed ? { 'idempotent-replayed': 'true' } : {});
       },
       'GET /sites/{siteId}/subscriptions': async (request) => {
         const query = parseInput(subscriptionsQuery, request.query, 'query');

@@ -20,6 +20,11 @@ export interface LocalProcessors {
   signStripe(rawBody: string): Record<string, string>;
   /** Signs a PayPal event body with the local key whose certificate the translator trusts (null with a real PayPal cert). */
   signPayPal: ((rawBody: string) => Record<string, string>) | null;
+  /**
+   * Tells the local Stripe sandbox about the subscription an event reports (before it is delivered), so the
+   * sandbox bills what the subscription says, as Stripe would. Nothing when real Stripe credentials are set.
+   */
+  observeStripeEvent(rawBody: string): void;
   /** Where outbound processor calls go locally: the sandboxes' URLs, or null when real credentials are set. */
   sandboxes: { stripe: string | null; paypal: string | null };
   stop(): Promise<void>;
@@ -70,6 +75,15 @@ export async function startLocalProcessors(
     signPayPal: signing
       ? (rawBody) => payPalWebhookHeaders({ privateKeyPem: signing.privateKeyPem, webhookId, rawBody })
       : null,
+    observeStripeEvent: (rawBody) => {
+      if (!stripeSandbox) return;
+      try {
+        const event = JSON.parse(rawBody) as { data?: { object?: unknown } } | null;
+        stripeSandbox.observe(event?.data?.object);
+      } catch {
+        // Not JSON: the webhook route itself answers that; the sandbox learns nothing.
+      }
+    },
     sandboxes: { stripe: stripeSandbox?.url ?? null, paypal: payPalSandbox?.url ?? null },
     stop: async () => {
       await Promise.all([stripeSandbox?.stop(), payPalSandbox?.stop()]);

@@ -183,6 +183,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           });
           return;
         }
+        if (processor === 'stripe') processors!.observeStripeEvent(rawBody);
         const forwarded = await fetch(`${url.origin.replace('localhost', '127.0.0.1')}/webhooks/${processor}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...sign(rawBody) },

@@ -10,7 +10,10 @@ import type { AddressInfo } from 'node:net';
  * the same key with the same request replays the first response without acting again.
  *
  * Any `sub_…` id is accepted: a subscription seen for the first time is active, with a 30-day period that
- * started when it was first seen, one paid invoice of 20.00 USD, and no metadata.
+ * started when it was first seen, one paid invoice of 20.00 USD, and no metadata — unless the subscription
+ * was first reported by a webhook (`observe`, called by the local runtime for every event it delivers): then
+ * it bills what that subscription object says (its item's price × quantity, currency, period, metadata), as
+ * Stripe's own state and its webhooks would agree.
  */
 export interface RecordedRequest {
   method: string;
@@ -38,6 +41,11 @@ export interface StripeSandbox {
   stop(): Promise<void>;
   /** Answer every request with this error until called with null (402 → card_error, 5xx → api_error, …). */
   setFailure(next: { status: number; message: string } | null): void;
+  /**
+   * Takes a subscription object from a Stripe event as this account's state, if the sandbox has not seen the
+   * subscription yet (what a webhook reports is what Stripe bills). Anything that is not one is ignored.
+   */
+  observe(subscription: unknown): void;
 }
 
 const PERIOD_SECONDS = 30 * 86_400;
@@ -62,6 +70,9 @@ interface SandboxSubscription {
   pauseCollection: { behavior: string; resumes_at: number | null } | null;
   metadata: Record<string, string>;
   invoice: SandboxInvoice;
+  /** What each period bills, in minor units, and in which currency. */
+  amount: number;
+  currency: string;
 }
 
 interface SandboxInvoice {
@@ -72,6 +83,43 @@ interface SandboxInvoice {
   charge: string;
   amountPaid: number;
   refunded: number;
+}
+
+/** What a webhook's subscription object says the subscription bills. */
+interface ObservedSubscription {
+  id: string;
+  amount: number;
+  currency: string;
+  created: number | undefined;
+  periodStart: number | undefined;
+  periodEnd: number | undefined;
+  metadata: Record<string, string>;
+}
+
+function observedSubscription(value: unknown): ObservedSubscription | null {
+  const object = value as Json | null;
+  if (typeof object !== 'object' || object === null || object.object !== 'subscription') return null;
+  if (typeof object.id !== 'string' || !/^[A-Za-z0-9_]+$/.test(object.id)) return null;
+  const items = (object.items as Json | undefined)?.data;
+  const item = (Array.isArray(items) ? items[0] : undefined) as Json | undefined;
+  const price = (item?.price ?? item?.plan) as Json | undefined;
+  const unitAmount = price?.unit_amount ?? price?.amount;
+  const quantity = typeof item?.quantity === 'number' ? item.quantity : 1;
+  if (typeof unitAmount !== 'number' || !Number.isSafeInteger(unitAmount * quantity) || unitAmount < 0) return null;
+  const seconds = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined);
+  const metadata: Record<string, string> = {};
+  for (const [name, v] of Object.entries((object.metadata as Json | undefined) ?? {})) {
+    if (typeof v === 'string') metadata[name] = v;
+  }
+  return {
+    id: object.id,
+    amount: unitAmount * quantity,
+    currency: typeof price?.currency === 'string' ? price.currency : CURRENCY,
+    created: seconds(object.created),
+    periodStart: seconds(item?.current_period_start),
+    periodEnd: seconds(item?.current_period_end),
+    metadata,
+  };
 }
 
 interface Reply {
@@ -99,30 +147,33 @@ export async function startStripeSandbox(options: { port?: number } = {}): Promi
   const nextId = (prefix: string) => `${prefix}_sandbox${String(++counter).padStart(6, '0')}`;
   const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-  const subscriptionFor = (id: string): SandboxSubscription => {
+  const subscriptionFor = (id: string, observed?: ObservedSubscription): SandboxSubscription => {
     const known = subscriptions.get(id);
     if (known) return known;
     const now = nowSeconds();
+    const amount = observed?.amount ?? PRICE_AMOUNT;
     const created: SandboxSubscription = {
       id,
       itemId: nextId('si'),
       customer: nextId('cus'),
-      created: now,
+      created: observed?.created ?? now,
       status: 'active',
-      periodStart: now,
-      periodEnd: now + PERIOD_SECONDS,
+      periodStart: observed?.periodStart ?? now,
+      periodEnd: observed?.periodEnd ?? now + PERIOD_SECONDS,
       cancelAt: null,
       cancelAtPeriodEnd: false,
       canceledAt: null,
       pauseCollection: null,
-      metadata: {},
+      metadata: observed?.metadata ?? {},
+      amount,
+      currency: observed?.currency ?? CURRENCY,
       invoice: {
         id: nextId('in'),
         lineId: nextId('il'),
         paymentId: nextId('inpay'),
         paymentIntent: nextId('pi'),
         charge: nextId('ch'),
-        amountPaid: PRICE_AMOUNT,
+        amountPaid: amount,
         refunded: 0,
       },
     };
@@ -201,7 +252,7 @@ export async function startStripeSandbox(options: { port?: number } = {}): Promi
       balance_transaction: null,
       charge: invoice.charge,
       created: nowSeconds(),
-      currency: CURRENCY,
+      currency: subscription.currency,
       metadata: nested(form, 'metadata') ?? {},
       payment_intent: invoice.paymentIntent,
       reason: null,
@@ -292,6 +343,10 @@ export async function startStripeSandbox(options: { port?: number } = {}): Promi
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    observe(subscription) {
+      const observed = observedSubscription(subscription);
+      if (observed) subscriptionFor(observed.id, observed);
+    },
     setFailure(next) {
       failure = next;
     },
@@ -368,7 +423,7 @@ function subscriptionJson(s: SandboxSubscription): Json {
     cancellation_details: { comment: null, feedback: null, reason: s.canceledAt ? 'cancellation_requested' : null },
     collection_method: 'charge_automatically',
     created: s.created,
-    currency: CURRENCY,
+    currency: s.currency,
     customer: s.customer,
     ended_at: s.status === 'canceled' ? s.canceledAt : null,
     items: {
@@ -381,7 +436,7 @@ function subscriptionJson(s: SandboxSubscription): Json {
           current_period_start: s.periodStart,
           current_period_end: s.periodEnd,
           metadata: {},
-          price: priceJson(),
+          price: priceJson(s),
           quantity: 1,
           subscription: s.id,
           tax_rates: [],
@@ -401,17 +456,17 @@ function subscriptionJson(s: SandboxSubscription): Json {
   };
 }
 
-function priceJson(): Json {
+function priceJson(s: SandboxSubscription): Json {
   return {
     id: 'price_sandbox',
     object: 'price',
     active: true,
-    currency: CURRENCY,
+    currency: s.currency,
     product: 'prod_sandbox',
     recurring: { interval: 'month', interval_count: 1, usage_type: 'licensed' },
     type: 'recurring',
-    unit_amount: PRICE_AMOUNT,
-    unit_amount_decimal: String(PRICE_AMOUNT),
+    unit_amount: s.amount,
+    unit_amount_decimal: String(s.amount),
   };
 }
 
@@ -426,7 +481,7 @@ function invoiceJson(s: SandboxSubscription, withPayments: boolean): Json {
     billing_reason: 'subscription_create',
     collection_method: 'charge_automatically',
     created: s.periodStart,
-    currency: CURRENCY,
+    currency: s.currency,
     customer: s.customer,
     livemode: false,
     metadata: {},
@@ -442,7 +497,7 @@ function invoiceJson(s: SandboxSubscription, withPayments: boolean): Json {
           id: invoice.lineId,
           object: 'line_item',
           amount: invoice.amountPaid,
-          currency: CURRENCY,
+          currency: s.currency,
           description: '1 × membership (at $20.00 / month)',
           invoice: invoice.id,
           livemode: false,
@@ -487,7 +542,7 @@ function invoiceJson(s: SandboxSubscription, withPayments: boolean): Json {
           amount_paid: invoice.amountPaid,
           amount_requested: invoice.amountPaid,
           created: s.periodStart,
-          currency: CURRENCY,
+          currency: s.currency,
           invoice: invoice.id,
           is_default: true,
           livemode: false,

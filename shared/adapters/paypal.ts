@@ -1,4 +1,4 @@
-import type { Purchase } from '../domain/types.ts';
+import type { Purchase, RefundablePayment } from '../domain/types.ts';
 import { type BillingProcessor, ProcessorError, type ProcessorRefund } from '../ports/processor.ts';
 import { minorToPayPalAmount, payPalAmountToMinor } from './paypal-webhook.ts';
 
@@ -125,7 +125,7 @@ export function createPayPalProcessor(options: PayPalProcessorOptions): BillingP
   }
 
   function fail(answer: Answer, what: string): never {
-    throw new ProcessorError('paypal', `${what} failed: ${errorMessage(answer)}`, answer.status);
+    throw new ProcessorError('paypal', `${what} failed: ${errorMessage(answer)}`, answer.status, errorReason(answer));
   }
 
   /**
@@ -177,8 +177,16 @@ export function createPayPalProcessor(options: PayPalProcessorOptions): BillingP
       const time = text(transaction?.time) ?? '';
       if (!latest || time >= latest.time) latest = { id: transactionId, time, currency, gross: value };
     }
-    if (!latest) throw new ProcessorError('paypal', `subscription ${id} has no completed payment to refund`);
     return latest;
+  }
+
+  async function paymentToRefund(purchase: Purchase): Promise<RefundablePayment | null> {
+    const latest = await latestPayment(subscriptionId(purchase), purchase);
+    if (!latest) return null;
+    const currency = latest.currency.toLowerCase();
+    const amount = payPalAmountToMinor(latest.gross, latest.currency);
+    // PayPal's transaction list gives the gross amount but not what was refunded of it: membergate's own count.
+    return amount === null ? null : { paymentId: latest.id, amount, currency, refunded: null };
   }
 
   return {
@@ -206,23 +214,28 @@ export function createPayPalProcessor(options: PayPalProcessorOptions): BillingP
 
     unpause: (purchase, key) => transition(purchase, 'activate', 'Resumed by the merchant', key),
 
-    async refund(purchase, amount, key): Promise<ProcessorRefund> {
-      const id = subscriptionId(purchase);
-      const payment = await latestPayment(id, purchase);
-      const body: Json =
-        amount === null
-          ? {}
-          : { amount: { total: minorToPayPalAmount(amount, payment.currency), currency: payment.currency } };
-      const answer = await call('POST', `/v1/payments/sale/${encodeURIComponent(payment.id)}/refund`, body, key);
-      if (answer.status < 200 || answer.status >= 300) fail(answer, `refund of payment ${payment.id}`);
+    paymentToRefund,
+
+    async refund(purchase, amount, key, known): Promise<ProcessorRefund> {
+      const payment = known ?? (await paymentToRefund(purchase));
+      if (!payment) {
+        throw new ProcessorError(
+          'paypal',
+          `subscription ${subscriptionId(purchase)} has no completed payment to refund`,
+        );
+      }
+      const currency = payment.currency.toUpperCase();
+      const body: Json = amount === null ? {} : { amount: { total: minorToPayPalAmount(amount, currency), currency } };
+      const sale = encodeURIComponent(payment.paymentId);
+      const answer = await call('POST', `/v1/payments/sale/${sale}/refund`, body, key);
+      if (answer.status < 200 || answer.status >= 300) fail(answer, `refund of payment ${payment.paymentId}`);
       const refunded = record(answer.body?.amount);
-      const currency = text(refunded?.currency) ?? payment.currency;
-      const refundedAmount =
-        payPalAmountToMinor(refunded?.total, currency) ?? amount ?? payPalAmountToMinor(payment.gross, currency) ?? 0;
+      const refundedCurrency = text(refunded?.currency) ?? currency;
+      const refundedAmount = payPalAmountToMinor(refunded?.total, refundedCurrency) ?? amount ?? payment.amount;
       return {
         processorRefundId: text(answer.body?.id),
         amount: refundedAmount,
-        currency: currency.toLowerCase(),
+        currency: refundedCurrency.toLowerCase(),
       };
     },
   };
@@ -264,6 +277,12 @@ function describe(error: unknown): string {
  * PayPal's error shapes: REST `{name, message, debug_id, details: [{issue, description}]}` and OAuth
  * `{error, error_description}`.
  */
+function errorReason(answer: Answer): { code: string | null; param: string | null } {
+  const body = answer.body;
+  const detail = record(Array.isArray(body?.details) ? body.details[0] : null);
+  return { code: text(detail?.issue) ?? text(body?.name) ?? text(body?.error), param: text(detail?.field) };
+}
+
 function errorMessage(answer: Answer): string {
   const body = answer.body;
   const detail = record(Array.isArray(body?.details) ? body.details[0] : null);

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import type { CancelWhen, Instant, Purchase } from '../domain/types.ts';
+import type { CancelWhen, Instant, Purchase, RefundablePayment } from '../domain/types.ts';
 import { type BillingProcessor, ProcessorError, type ProcessorRefund } from '../ports/processor.ts';
 
 export interface StripeClientOptions {
@@ -80,6 +80,25 @@ export function createStripeProcessor(options: StripeProcessorOptions): BillingP
     await call(what, () => stripe.subscriptions.update(id, params, { idempotencyKey: key }));
   };
 
+  /**
+   * The latest paid invoice's payment: its PaymentIntent (or charge) and the amount the invoice collected. A
+   * read, so no idempotency key (Stripe ignores it on GET). `payments` is an includable field of the invoice
+   * (API 2025-03-31 basil removed `invoice.charge` / `invoice.payment_intent`), hence the expand. What was
+   * already refunded of it is membergate's own count; Stripe's `amount_too_large` guards the rest.
+   */
+  const paymentToRefund = async (purchase: Purchase): Promise<RefundablePayment | null> => {
+    const id = subscriptionIdOf(purchase);
+    const invoices = await call('find the latest paid invoice', () =>
+      stripe.invoices.list({ subscription: id, status: 'paid', limit: 1, expand: ['data.payments'] }),
+    );
+    const invoice = invoices.data[0];
+    if (!invoice) return null;
+    const target = refundTarget(invoice);
+    if (!target) return null;
+    const paymentId = 'payment_intent' in target ? target.payment_intent : target.charge;
+    return { paymentId, amount: invoice.amount_paid, currency: invoice.currency, refunded: null };
+  };
+
   return {
     schedulesCancellation: true,
 
@@ -124,19 +143,16 @@ export function createStripeProcessor(options: StripeProcessorOptions): BillingP
       await update(subscriptionIdOf(purchase), { pause_collection: '' }, key, 'resume collection');
     },
 
-    async refund(purchase, amount, key): Promise<ProcessorRefund> {
+    paymentToRefund,
+
+    async refund(purchase, amount, key, known): Promise<ProcessorRefund> {
       const id = subscriptionIdOf(purchase);
-      // A read: no idempotency key (Stripe ignores it on GET). `payments` is an includable field of the
-      // invoice (API 2025-03-31 basil removed `invoice.charge` / `invoice.payment_intent`), hence the expand.
-      const invoices = await call('find the latest paid invoice', () =>
-        stripe.invoices.list({ subscription: id, status: 'paid', limit: 1, expand: ['data.payments'] }),
-      );
-      const invoice = invoices.data[0];
-      if (!invoice) throw new ProcessorError(processor, `subscription ${id} has no paid invoice to refund`);
-      const target = refundTarget(invoice);
-      if (!target) throw new ProcessorError(processor, `invoice ${invoice.id} has no payment to refund`);
+      const payment = known ?? (await paymentToRefund(purchase));
+      if (!payment) throw new ProcessorError(processor, `subscription ${id} has no paid invoice to refund`);
       const params: Stripe.RefundCreateParams = {
-        ...target,
+        ...(payment.paymentId.startsWith('ch_')
+          ? { charge: payment.paymentId }
+          : { payment_intent: payment.paymentId }),
         // The refunded charge carries no link to the subscription in current API versions; the refund does.
         metadata: { siteId: purchase.siteId, purchaseId: purchase.purchaseId, subscriptionId: id },
       };
@@ -187,7 +203,10 @@ function toProcessorError(processor: 'stripe' | 'native', what: string, error: u
   if (error instanceof ProcessorError) return error;
   if (isStripeError(error)) {
     const detail = error.code ? ` (${error.code})` : '';
-    return new ProcessorError(processor, `${what} failed: ${error.message}${detail}`, error.statusCode);
+    return new ProcessorError(processor, `${what} failed: ${error.message}${detail}`, error.statusCode, {
+      code: error.code ?? null,
+      param: error.param ?? null,
+    });
   }
   // Not from Stripe: a bug on our side, not the processor refusing; let it surface as such.
   return error instanceof Error ? error : new Error(String(error));

@@ -42,6 +42,18 @@ export class ConcurrentModificationError extends ConflictError {
   }
 }
 
+/** The request is well-formed but cannot be processed as sent (a key reused with other parameters). → 422 */
+export class UnprocessableError extends DomainError {}
+
+/** An Idempotency-Key already used with other parameters: refused before anything is done. → 422 */
+export class IdempotencyKeyReusedError extends UnprocessableError {
+  constructor(key: string) {
+    super(`Idempotency-Key "${key}" was already used with other parameters; use a new key for a new request`, [
+      { field: 'Idempotency-Key', message: 'already used with other parameters' },
+    ]);
+  }
+}
+
 export class ForbiddenError extends DomainError {}
 export class UnauthorizedError extends DomainError {}
 

@@ -200,6 +200,7 @@ function applyPayment(purchase: Purchase, payment: PaymentReport, actor: Actor, 
       at,
       by: actor,
       processorRefundId: refundKey,
+      paymentId: payment.paymentId,
     };
     return {
       purchase: { ...purchase, refunds: [...purchase.refunds, refund] },

@@ -111,6 +111,17 @@ export interface Refund {
   at: Instant;
   by: Actor;
   processorRefundId: string | null;
+  /** The payment it gave money back from (processor payment id, or membergate's own for `none`); absent on old records. */
+  paymentId?: string | null;
+}
+
+/** One payment as the processor records it: what a refund can give back at most is `amount` less what was refunded of it. */
+export interface RefundablePayment {
+  paymentId: string;
+  amount: number;
+  currency: string;
+  /** What the processor says was already refunded of it, when it says; otherwise membergate's own refunds count. */
+  refunded: number | null;
 }
 
 export interface Purchase {

@@ -49,7 +49,8 @@ export function param(request: ApiRequest, name: string): string {
   return value;
 }
 
-export const json = (statusCode: number, body: unknown): Reply => ({ statusCode, body });
+export const json = (statusCode: number, body: unknown, headers?: Record<string, string>): Reply =>
+  headers ? { statusCode, body, headers } : { statusCode, body };
 
 function lowerCaseHeaders(headers: ApiEvent['headers'] | undefined): Record<string, string> {
   const result: Record<string, string> = {};

@@ -7,6 +7,7 @@ import {
   InvalidInputError,
   NotFoundError,
   UnauthorizedError,
+  UnprocessableError,
 } from '../domain/errors.ts';
 import { ProcessorError } from '../ports/processor.ts';
 
@@ -50,6 +51,21 @@ export function toErrorResponse(error: unknown): { statusCode: number; body: Err
   }
   if (error instanceof ConflictError) {
     return { statusCode: 409, body: body('conflict', error.message, error.details) };
+  }
+  if (error instanceof UnprocessableError) {
+    return { statusCode: 422, body: body('unprocessable', error.message, error.details) };
+  }
+  if (error instanceof ProcessorError && error.rejectsRequest) {
+    // The processor refused the request itself (amount too large, no such subscription): retrying cannot
+    // help, so this is the caller's 4xx with the processor's reason, not a 502.
+    const field = error.reason.param ?? 'processor';
+    const reason = error.reason.code ?? `HTTP ${error.status}`;
+    return {
+      statusCode: 422,
+      body: body('processor_rejected', `the payment processor refused the request: ${error.message}`, [
+        { field, message: `${error.processor} refused it (${reason})` },
+      ]),
+    };
   }
   if (error instanceof ProcessorError) {
     return { statusCode: 502, body: body('processor_error', `the payment processor failed: ${error.message}`) };

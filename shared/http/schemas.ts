@@ -115,6 +115,15 @@ export const subscriptionsQuery = z
   })
   .strict();
 
+/**
+ * The `Idempotency-Key` header: optional, and when sent 1–255 visible ASCII characters (it becomes part of a
+ * key, and Stripe allows 255).
+ */
+export const idempotencyKeyHeader = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1–255 visible ASCII characters')
+  .optional();
+
 export const refundInput = z
   .object({
     amount: z.number().int('must be a whole number of minor units (cents)').positive().optional(),

@@ -1,4 +1,5 @@
-import type { CancelWhen, Instant, Processor, Purchase } from '../domain/types.ts';
+import { ledgerPayment, refundable } from '../domain/refunds.ts';
+import type { CancelWhen, Instant, Processor, Purchase, RefundablePayment } from '../domain/types.ts';
 
 /**
  * Port for the money side: every billing action a use case takes goes through here first, and only when it
@@ -19,8 +20,16 @@ export interface BillingProcessor {
   stopCancellation(purchase: Purchase, key: string): Promise<void>;
   pause(purchase: Purchase, resumesAt: Instant | null, key: string): Promise<void>;
   unpause(purchase: Purchase, key: string): Promise<void>;
-  /** Full refund when `amount` is null; returns the processor's refund id and the amount refunded. */
-  refund(purchase: Purchase, amount: number | null, key: string): Promise<ProcessorRefund>;
+  /**
+   * The payment a refund would give money back from (the latest one), as the processor records it, or null
+   * when nothing was paid. A read: membergate checks the amount against it before asking for the refund.
+   */
+  paymentToRefund(purchase: Purchase): Promise<RefundablePayment | null>;
+  /**
+   * Refunds `payment` (found by paymentToRefund; looked up again when not given): in full when `amount` is
+   * null. Returns the processor's refund id and the amount refunded.
+   */
+  refund(purchase: Purchase, amount: number | null, key: string, payment?: RefundablePayment): Promise<ProcessorRefund>;
 }
 
 export interface ProcessorRefund {
@@ -31,19 +40,40 @@ export interface ProcessorRefund {
 
 export type ProcessorRegistry = Record<Processor, BillingProcessor>;
 
-/** Raised by adapters when the processor refuses or cannot be reached; the edge answers 502 naming it. */
+/** What a processor said when it refused a request: its own error code and the parameter it named, if any. */
+export interface ProcessorReason {
+  code: string | null;
+  param: string | null;
+}
+
+/**
+ * Raised by adapters when the processor refuses or cannot be reached. `status` is the processor's HTTP
+ * status, when it answered. The edge answers 502 when the processor failed (no answer, 5xx, or a refusal
+ * of membergate's own credentials or rate) and a 4xx carrying the reason when it refused the request itself
+ * (`rejectsRequest`): retrying that can never succeed, so it is not reported as the processor failing.
+ */
 export class ProcessorError extends Error {
   constructor(
     readonly processor: Processor,
     message: string,
     readonly status?: number,
+    readonly reason: ProcessorReason = { code: null, param: null },
   ) {
     super(`${processor}: ${message}`);
     this.name = 'ProcessorError';
   }
+
+  /** 4xx other than 401/403 (our credentials or permissions), 408 (timeout) and 429 (our rate). */
+  get rejectsRequest(): boolean {
+    const status = this.status;
+    return status !== undefined && status >= 400 && status < 500 && ![401, 403, 408, 429].includes(status);
+  }
 }
 
-/** Billing recorded in membergate only: nothing to call; a refund is recorded for the full price paid. */
+/**
+ * Billing recorded in membergate only: nothing to call. The payment a refund applies to is the price of the
+ * purchase or of its current period (ledgerPayment); a full refund gives back what is left of it.
+ */
 export const noProcessor: BillingProcessor = {
   schedulesCancellation: true,
   cancelNow: async () => undefined,
@@ -51,11 +81,15 @@ export const noProcessor: BillingProcessor = {
   stopCancellation: async () => undefined,
   pause: async () => undefined,
   unpause: async () => undefined,
-  refund: async (purchase, amount) => ({
-    processorRefundId: null,
-    amount: amount ?? ('amount' in purchase.price ? purchase.price.amount : 0),
-    currency: 'currency' in purchase.price ? purchase.price.currency : 'usd',
-  }),
+  paymentToRefund: async (purchase) => ledgerPayment(purchase),
+  refund: async (purchase, amount, _key, payment) => {
+    const paid = payment ?? ledgerPayment(purchase);
+    return {
+      processorRefundId: null,
+      amount: amount ?? (paid ? refundable(purchase, paid).amount : 0),
+      currency: paid?.currency ?? 'usd',
+    };
+  },
 };
 
 /** A processor with no credentials configured: every call is refused clearly (502 naming it). */
@@ -70,6 +104,7 @@ export function unconfiguredProcessor(processor: Processor): BillingProcessor {
     stopCancellation: refuse,
     pause: refuse,
     unpause: refuse,
+    paymentToRefund: refuse,
     refund: refuse,
   };
 }

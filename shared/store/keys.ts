@@ -9,6 +9,7 @@
  * | customer's purchase   | SITE#s#CUSTOMER#c                  | PURCHASE#id  (access copy)  |
  * | purchase              | SITE#s#PURCHASE#id                 | PURCHASE                    |
  * | purchase history      | SITE#s#PURCHASE#id                 | HISTORY#<version>#<n>       |
+ * | idempotency key       | SITE#s#PURCHASE#id                 | IDEMPOTENCY#<scope>#<key>   |
  * | processor subscription| PROCESSOR#<proc>#SUB#<subId>       | LINK  (→ siteId, purchaseId)|
  * | processor event seen  | PROCESSOR#<proc>#EVENT#<eventId>   | EVENT                       |
  * | local timer (local only) | LOCAL#SCHEDULER                 | SCHEDULE#<name>             |
@@ -43,6 +44,11 @@ export const keys = {
   history: (siteId: string, purchaseId: string, version: number, index: number) => ({
     pk: keys.purchasePartition(siteId, purchaseId),
     sk: `HISTORY${SEP}${String(version).padStart(10, '0')}${SEP}${String(index).padStart(3, '0')}`,
+  }),
+  /** A caller's Idempotency-Key, kept beside the purchase it guards so it is written in the same transaction. */
+  idempotency: (siteId: string, purchaseId: string, scope: string, key: string) => ({
+    pk: keys.purchasePartition(siteId, purchaseId),
+    sk: `IDEMPOTENCY${SEP}${scope}${SEP}${key}`,
   }),
   processorLink: (processor: string, subscriptionId: string) => ({
     pk: `PROCESSOR${SEP}${processor}${SEP}SUB${SEP}${subscriptionId}`,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
@@ -11,6 +12,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { isRecurring, nextDueAt } from '../domain/billing.ts';
 import { ConcurrentModificationError, ConflictError, InvalidInputError } from '../domain/errors.ts';
+import { IDEMPOTENCY_RETENTION_DAYS, type IdempotencyRecord } from '../domain/idempotency.ts';
 import type {
   Customer,
   HistoryEntry,
@@ -27,7 +29,7 @@ import { TABLE_SCHEMA } from './schema.ts';
 type Item = Record<string, unknown>;
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'entity'];
+const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'entity', 'ttl'];
 
 function strip<T>(item: Item | undefined): T | null {
   if (!item) return null;
@@ -53,6 +55,16 @@ export class DuplicateProcessorEventError extends Error {
     super(`processor event ${eventId} was already processed`);
     this.name = 'DuplicateProcessorEventError';
   }
+}
+
+/** What may go with a purchase change in its transaction. */
+export interface SaveOptions {
+  /** The write applies only while the purchase's status is one of these (a transition's from-states). */
+  allowedFrom?: readonly PurchaseStatus[] | undefined;
+  /** The processor event that caused the change, recorded once (DuplicateProcessorEventError if seen). */
+  processorEvent?: ProcessorEventRecord | undefined;
+  /** The caller's Idempotency-Key, completed with the answer; only while still pending with this fingerprint. */
+  idempotency?: IdempotencyRecord | undefined;
 }
 
 export interface Page<T> {
@@ -246,15 +258,12 @@ export class Store {
 
   /**
    * Writes a change to an existing purchase if nobody else changed it since `expectedVersion` was read and,
-   * when given, its status is still one of `allowedFrom`. Otherwise ConcurrentModificationError.
+   * when given, its status is still one of `allowedFrom`; with it, in the same transaction, the processor
+   * event and the completed idempotency record. Otherwise ConcurrentModificationError (the caller re-reads).
    */
-  async savePurchase(
-    change: PurchaseChange,
-    expectedVersion: number,
-    allowedFrom?: readonly PurchaseStatus[],
-    event?: ProcessorEventRecord,
-  ): Promise<void> {
+  async savePurchase(change: PurchaseChange, expectedVersion: number, options: SaveOptions = {}): Promise<void> {
     const { purchase } = change;
+    const { allowedFrom, processorEvent, idempotency } = options;
     const values: Item = { ':expected': expectedVersion };
     const names: Record<string, string> = { '#version': 'version' };
     let condition = '#version = :expected';
@@ -279,16 +288,61 @@ export class Store {
       { Put: { TableName: this.tableName, Item: this.customerCopy(purchase) } },
       ...this.historyItems(purchase, change.history),
     ];
-    if (event) items.push(this.eventItem(event));
+    const eventIndex = processorEvent ? items.push(this.eventItem(processorEvent)) - 1 : -1;
+    if (idempotency) {
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: this.idempotencyItem({ ...idempotency, status: 'completed' }),
+          // Completes only the claim this request saw: a concurrent request that completed first wins.
+          ConditionExpression: 'attribute_not_exists(pk) OR (#status = :pending AND fingerprint = :fingerprint)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':pending': 'pending', ':fingerprint': idempotency.fingerprint },
+        },
+      });
+    }
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (error) {
       const reasons = cancellationReasons(error);
-      if (event && reasons?.at(-1) === 'ConditionalCheckFailed') throw new DuplicateProcessorEventError(event.eventId);
+      if (processorEvent && reasons?.[eventIndex] === 'ConditionalCheckFailed') {
+        throw new DuplicateProcessorEventError(processorEvent.eventId);
+      }
       if (reasons?.includes('ConditionalCheckFailed') || reasons?.includes('TransactionConflict')) {
         throw new ConcurrentModificationError(`purchase ${purchase.purchaseId}`);
       }
       throw error;
+    }
+  }
+
+  // ---- idempotency keys ----
+
+  async getIdempotencyRecord(
+    siteId: string,
+    purchaseId: string,
+    scope: string,
+    key: string,
+  ): Promise<IdempotencyRecord | null> {
+    return strip<IdempotencyRecord>(await this.get(keys.idempotency(siteId, purchaseId, scope, key)));
+  }
+
+  /**
+   * Claims a key as pending before anything is done. Returns null when this request claimed it, else the
+   * record another request wrote first (pending or completed).
+   */
+  async claimIdempotencyKey(record: IdempotencyRecord): Promise<IdempotencyRecord | null> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: this.idempotencyItem(record),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return null;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return this.getIdempotencyRecord(record.siteId, record.purchaseId, record.scope, record.key);
     }
   }
 
@@ -424,6 +478,15 @@ export class Store {
     };
   }
 
+  private idempotencyItem(record: IdempotencyRecord): Item {
+    return {
+      ...keys.idempotency(record.siteId, record.purchaseId, record.scope, record.key),
+      entity: 'idempotency',
+      ...record,
+      ttl: Math.floor(Date.parse(record.createdAt) / 1000) + IDEMPOTENCY_RETENTION_DAYS * 86_400,
+    };
+  }
+
   private customerCopy(purchase: Purchase): Item {
     return {
       ...keys.customerPurchase(purchase.siteId, purchase.customerId, purchase.purchaseId),
@@ -471,11 +534,13 @@ export class Store {
 
   /**
    * One page of at most `limit` items. With a FilterExpression DynamoDB may return fewer per call, so this
-   * keeps reading until the page is full or the index is exhausted. The cursor is opaque to callers.
+   * keeps reading until the page is full or the index is exhausted. The cursor is opaque to callers and
+   * bound to this exact list (table or index, key condition, filter and their values): a cursor of another
+   * site, list or filter, or a forged one, is refused as bad input before it reaches DynamoDB.
    */
   private async queryPage<T>(input: QueryCommandInput, limit: number, cursor: string | null): Promise<Page<T>> {
-    const partitionKeyName = input.IndexName ? input.KeyConditionExpression!.split(' ')[0]! : TABLE_SCHEMA.partitionKey;
-    let startKey = cursor === null ? undefined : decodeCursor(cursor, partitionKeyName, input);
+    const shape = listShape(input);
+    let startKey = cursor === null ? undefined : decodeCursor(cursor, shape);
     const items: Item[] = [];
     do {
       const result = await this.db.send(
@@ -484,34 +549,80 @@ export class Store {
       items.push(...(result.Items ?? []));
       startKey = result.LastEvaluatedKey;
     } while (startKey && items.length < limit);
-    return { items: items.map((item) => strip<T>(item)!), nextCursor: startKey ? encodeCursor(startKey) : null };
+    return {
+      items: items.map((item) => strip<T>(item)!),
+      nextCursor: startKey ? encodeCursor(startKey, shape) : null,
+    };
   }
 }
 
-function encodeCursor(key: Item): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
+/** What a list's cursors must look like: the key attributes DynamoDB returns for it, and the list's identity. */
+interface ListShape {
+  keyAttributes: string[];
+  partitionKey: string;
+  sortKey: string;
+  partitionValue: unknown;
+  /** The sort key's `begins_with` prefix of the key condition, if any. */
+  sortPrefix: string | null;
+  /** A digest of everything that defines the list: a cursor carries it and must match. */
+  binding: string;
 }
 
-/** A cursor from another query or another site is refused as bad input rather than reaching DynamoDB. */
-function decodeCursor(cursor: string, partitionKeyName: string, input: QueryCommandInput): Item {
-  let key: unknown;
-  try {
-    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    key = null;
-  }
-  const expectedPartition = input.ExpressionAttributeValues?.[':pk'];
-  if (
-    typeof key !== 'object' ||
-    key === null ||
-    (key as Item)[partitionKeyName] !== expectedPartition ||
-    !Object.values(key).every((value) => typeof value === 'string')
-  ) {
+function listShape(input: QueryCommandInput): ListShape {
+  const index = [TABLE_SCHEMA.byOffer, TABLE_SCHEMA.byStatus, TABLE_SCHEMA.byDue].find(
+    (candidate) => candidate.indexName === input.IndexName,
+  );
+  const tableKeys = [TABLE_SCHEMA.partitionKey, TABLE_SCHEMA.sortKey];
+  const values = input.ExpressionAttributeValues ?? {};
+  const prefix = / AND begins_with\(\w+, (:\w+)\)/.exec(input.KeyConditionExpression ?? '')?.[1];
+  const identity = JSON.stringify([
+    input.TableName,
+    input.IndexName ?? null,
+    input.KeyConditionExpression,
+    input.FilterExpression ?? null,
+    Object.entries(values).sort(([a], [b]) => a.localeCompare(b)),
+  ]);
+  return {
+    keyAttributes: index ? [...tableKeys, index.partitionKey, index.sortKey] : tableKeys,
+    partitionKey: index?.partitionKey ?? TABLE_SCHEMA.partitionKey,
+    sortKey: index?.sortKey ?? TABLE_SCHEMA.sortKey,
+    partitionValue: values[':pk'],
+    sortPrefix: prefix ? String(values[prefix]) : null,
+    binding: createHash('sha256').update(identity).digest('base64url').slice(0, 22),
+  };
+}
+
+function encodeCursor(key: Item, shape: ListShape): string {
+  return Buffer.from(JSON.stringify({ list: shape.binding, key })).toString('base64url');
+}
+
+/**
+ * Accepts only a cursor this list issued: the same list binding, exactly the key attributes of the table or
+ * index, each a non-empty string, the partition being the list's own and the sort key within its prefix.
+ */
+function decodeCursor(cursor: string, shape: ListShape): Item {
+  const refuse = (): never => {
     throw new InvalidInputError('cursor is not valid for this list', [
-      { field: 'cursor', message: 'not a cursor returned by this list' },
+      { field: 'cursor', message: 'not a cursor returned by this list with these filters' },
     ]);
+  };
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return refuse();
   }
-  return key as Item;
+  if (typeof decoded !== 'object' || decoded === null) return refuse();
+  const { list, key } = decoded as { list?: unknown; key?: unknown };
+  if (list !== shape.binding || typeof key !== 'object' || key === null || Array.isArray(key)) return refuse();
+  const attributes = Object.keys(key).sort();
+  const values = key as Item;
+  const wellFormed =
+    attributes.length === shape.keyAttributes.length &&
+    shape.keyAttributes.every((name) => typeof values[name] === 'string' && values[name] !== '') &&
+    values[shape.partitionKey] === shape.partitionValue &&
+    (shape.sortPrefix === null || String(values[shape.sortKey]).startsWith(shape.sortPrefix));
+  return wellFormed ? values : refuse();
 }
 
 function cancellationReasons(error: unknown): string[] | null {

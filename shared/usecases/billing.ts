@@ -41,7 +41,7 @@ async function billingCommand(
       const change = decide(current);
       const key = `${purchaseId}:${current.version}:${command}`;
       await act(deps.processors[current.processor], current, change, key);
-      await deps.store.savePurchase(change, current.version, from);
+      await deps.store.savePurchase(change, current.version, { allowedFrom: from });
       return { current, change };
     },
     { attempts: MAX_ATTEMPTS },

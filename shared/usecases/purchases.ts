@@ -94,7 +94,7 @@ export async function changePurchase(
     const current = await loadPurchase(deps, siteId, purchaseId);
     const change = decide(current);
     if (!change) return { before: current, after: current };
-    await deps.store.savePurchase(change, current.version, allowedFrom);
+    await deps.store.savePurchase(change, current.version, { allowedFrom });
     return { before: current, after: change.purchase };
   });
 }

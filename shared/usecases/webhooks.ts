@@ -104,7 +104,7 @@ async function attemptOnce(deps: Dependencies, event: ProcessorEvent, now: Date)
       if (!(await deps.store.recordProcessorEvent(entry))) return { outcome: 'duplicate', eventId: event.eventId };
       return { outcome: 'unchanged', eventId: event.eventId, purchaseId: purchase.purchaseId };
     }
-    await deps.store.savePurchase(change, purchase.version, undefined, entry);
+    await deps.store.savePurchase(change, purchase.version, { processorEvent: entry });
     await syncTimers(deps.scheduler, purchase, change.purchase);
     return { outcome: 'applied', eventId: event.eventId, purchaseId: purchase.purchaseId };
   }

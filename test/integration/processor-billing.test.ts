@@ -85,7 +85,7 @@ describe('in-app billing actions reach the processor', () => {
   it('a processor failure is a 502 naming the processor and leaves the purchase as it was', async () => {
     const { api, claims, path } = await setup('stripe');
     const before = (await api.call('GET', path, { claims })).body;
-    stripe.setFailure({ status: 402, message: 'Your card was declined.' });
+    stripe.setFailure({ status: 503, message: 'Stripe is temporarily unavailable.' });
 
     let result: Awaited<ReturnType<typeof api.call>>;
     try {
