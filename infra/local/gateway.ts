@@ -47,16 +47,75 @@ export function matchRoute(compiled: CompiledRoute[], method: string, path: stri
   return null;
 }
 
-export async function readRequestBody(request: IncomingMessage): Promise<Buffer | 'too_large'> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    // Read a little past the limit so the handler, not the gateway, produces the documented 413.
-    if (size > MAX_BODY_BYTES * 4) return 'too_large';
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/**
+ * Past this the gateway stops buffering a body and only counts it: bodies up to here still reach the
+ * handler, so the handler, not the gateway, produces the documented 413 for them.
+ */
+const MAX_BUFFERED_BYTES = MAX_BODY_BYTES * 4;
+
+/**
+ * How much of an oversized body is read and thrown away before answering. Answering while the client is
+ * still sending makes the server close a socket with unread data in it, which the kernel turns into a
+ * reset: the client (Node's `fetch` in particular) then sees ECONNRESET instead of the 413. Reading the
+ * rest first means the client has finished sending when the answer arrives. The cap keeps a runaway
+ * client from holding the server forever; past it the answer is sent anyway and the connection closed,
+ * where a reset is the price of not reading an unbounded upload.
+ */
+const MAX_DISCARDED_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The request's body, or `'too_large'` when it exceeds what the gateway buffers; answer that with
+ * {@link sendBodyTooLarge}. Never destroys the request (an early `return` out of `for await` would, and
+ * the client would get a connection reset instead of an answer).
+ */
+export function readRequestBody(request: IncomingMessage): Promise<Buffer | 'too_large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (result: Buffer | 'too_large' | Error) => {
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.off('error', onError);
+      request.off('close', onClose);
+      if (result instanceof Error) reject(result);
+      else resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BUFFERED_BYTES) {
+        chunks.push(chunk);
+        return;
+      }
+      chunks.length = 0;
+      if (size > MAX_BUFFERED_BYTES + MAX_DISCARDED_BYTES) {
+        // Stop reading: the answer goes out with `connection: close`, and closing the socket ends the upload.
+        request.pause();
+        finish('too_large');
+      }
+    };
+    const onEnd = () => finish(size > MAX_BUFFERED_BYTES ? 'too_large' : Buffer.concat(chunks));
+    const onError = (error: Error) => finish(error);
+    const onClose = () => {
+      if (!request.complete) finish(new Error('the client closed the connection before sending the whole body'));
+    };
+    request.on('data', onData);
+    request.on('end', onEnd);
+    request.on('error', onError);
+    request.on('close', onClose);
+  });
+}
+
+/**
+ * The gateway's 413 (API Gateway's own limit, locally): the documented error shape, and `connection: close`
+ * so that a client still sending (past {@link MAX_DISCARDED_BYTES}) is not left on a half-read connection.
+ */
+export function sendBodyTooLarge(response: ServerResponse) {
+  send(
+    response,
+    413,
+    { error: { code: 'payload_too_large', message: `the body exceeds ${MAX_BODY_BYTES} bytes`, details: [] } },
+    { connection: 'close' },
+  );
 }
 
 const TEXT_TYPES = /^(application\/([\w.+-]+\+)?json|text\/|application\/x-www-form-urlencoded)/i;

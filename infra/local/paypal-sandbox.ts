@@ -2,6 +2,7 @@ import { createSign, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { crc32, minorToPayPalAmount, payPalAmountToMinor } from '../../shared/adapters/paypal-webhook.ts';
+import { bitString, DER_NULL, der, oid, sequence, set, time, unsignedInteger, utf8String } from './der.ts';
 
 /**
  * A local stand-in for the parts of PayPal's REST API membergate calls (shared/adapters/paypal.ts), for tests and
@@ -10,7 +11,7 @@ import { crc32, minorToPayPalAmount, payPalAmountToMinor } from '../../shared/ad
  * answers the stored response and changes nothing), and records every request.
  *
  * Plus what it takes to sign webhooks like PayPal does, without PayPal: an RSA key with a self-signed certificate
- * (built in pure Node: node:crypto has no certificate builder, so the DER is assembled below) and the signature
+ * (built in pure Node: node:crypto has no certificate builder, so the DER is assembled with ./der.ts) and the signature
  * over `transmissionId|transmissionTime|webhookId|crc32(body)`. Give the certificate to the translator as
  * `certificatePem` (env PAYPAL_WEBHOOK_CERT).
  */
@@ -369,11 +370,13 @@ export interface SigningMaterialOptions {
   notBefore?: Date;
   /** Default: a year from now. */
   notAfter?: Date;
+  /** Big-endian, non-negative; default 16 random bytes. Leading zero bytes are allowed (DER drops them). */
+  serialNumber?: Uint8Array;
 }
 
 /**
  * An RSA-2048 key pair and a self-signed X.509 certificate for it, in pure Node (no openssl CLI): the
- * certificate's DER is assembled by the small encoder below and signed with sha256WithRSAEncryption.
+ * certificate's DER is assembled by ./der.ts and signed with sha256WithRSAEncryption.
  */
 export function generatePayPalSigningMaterial(options: SigningMaterialOptions = {}): {
   privateKeyPem: string;
@@ -381,16 +384,14 @@ export function generatePayPalSigningMaterial(options: SigningMaterialOptions = 
 } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const name = sequence(
-    set(sequence(oid('2.5.4.3'), der(0x0c, Buffer.from(options.commonName ?? 'messageverificationcerts.paypal.com')))),
+    set(sequence(oid('2.5.4.3'), utf8String(options.commonName ?? 'messageverificationcerts.paypal.com'))),
   );
-  const sha256WithRsa = sequence(oid('1.2.840.113549.1.1.11'), Buffer.from([0x05, 0x00]));
-  const serial = randomBytes(16);
-  serial[0] = serial[0]! & 0x7f; // positive
+  const sha256WithRsa = sequence(oid('1.2.840.113549.1.1.11'), DER_NULL);
   const notBefore = options.notBefore ?? new Date(Date.now() - 3_600_000);
   const notAfter = options.notAfter ?? new Date(Date.now() + 365 * 86_400_000);
   const tbs = sequence(
-    der(0xa0, integer(Buffer.from([2]))), // v3
-    integer(serial),
+    der(0xa0, unsignedInteger(Buffer.from([2]))), // v3
+    unsignedInteger(options.serialNumber ?? randomSerialNumber()),
     sha256WithRsa,
     name,
     sequence(time(notBefore), time(notAfter)),
@@ -398,7 +399,7 @@ export function generatePayPalSigningMaterial(options: SigningMaterialOptions = 
     publicKey.export({ type: 'spki', format: 'der' }),
   );
   const signature = sign('sha256', tbs, privateKey);
-  const certificate = sequence(tbs, sha256WithRsa, der(0x03, Buffer.concat([Buffer.from([0]), signature])));
+  const certificate = sequence(tbs, sha256WithRsa, bitString(signature));
   const base64 = certificate
     .toString('base64')
     .replace(/(.{64})/g, '$1\n')
@@ -407,6 +408,16 @@ export function generatePayPalSigningMaterial(options: SigningMaterialOptions = 
     privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     certificatePem: `-----BEGIN CERTIFICATE-----\n${base64}\n-----END CERTIFICATE-----\n`,
   };
+}
+
+/**
+ * 16 random bytes, never all zero (RFC 5280 §4.1.2.2: a positive integer of at most 20 octets; 16 random
+ * bytes encode in at most 17). Any first byte is fine, 0x00 included: the encoder makes it minimal.
+ */
+function randomSerialNumber(): Buffer {
+  const serial = randomBytes(16);
+  serial[serial.length - 1]! |= 0x01;
+  return serial;
 }
 
 /** PayPal's webhook signature: base64 SHA256withRSA over `transmissionId|transmissionTime|webhookId|crc32(body)`. */
@@ -441,45 +452,4 @@ export function payPalWebhookHeaders(input: {
     'paypal-auth-algo': 'SHA256withRSA',
     'content-type': 'application/json',
   };
-}
-
-// A minimal DER encoder: just the types an X.509 certificate needs.
-
-function der(tag: number, content: Buffer): Buffer {
-  const length = content.length;
-  if (length < 0x80) return Buffer.concat([Buffer.from([tag, length]), content]);
-  const bytes: number[] = [];
-  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n % 256);
-  return Buffer.concat([Buffer.from([tag, 0x80 | bytes.length, ...bytes]), content]);
-}
-
-function sequence(...items: Buffer[]): Buffer {
-  return der(0x30, Buffer.concat(items));
-}
-
-function set(...items: Buffer[]): Buffer {
-  return der(0x31, Buffer.concat(items));
-}
-
-function integer(bytes: Buffer): Buffer {
-  return der(0x02, bytes[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
-}
-
-function oid(dotted: string): Buffer {
-  const [first, second, ...rest] = dotted.split('.').map(Number);
-  const bytes = [40 * first! + second!];
-  for (const value of rest) {
-    const chunk = [value & 0x7f];
-    for (let v = value >>> 7; v > 0; v >>>= 7) chunk.unshift((v & 0x7f) | 0x80);
-    bytes.push(...chunk);
-  }
-  return der(0x06, Buffer.from(bytes));
-}
-
-/** UTCTime for 1950–2049, GeneralizedTime otherwise (RFC 5280 §4.1.2.5). */
-function time(date: Date): Buffer {
-  const iso = date.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
-  const digits = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
-  const year = date.getUTCFullYear();
-  return year >= 1950 && year < 2050 ? der(0x17, Buffer.from(digits.slice(2))) : der(0x18, Buffer.from(digits));
 }

@@ -25,6 +25,7 @@ import {
   matchRoute,
   readRequestBody,
   send,
+  sendBodyTooLarge,
   sendResult,
 } from './gateway.ts';
 import { type LocalProcessors, startLocalProcessors } from './processors.ts';
@@ -106,7 +107,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         const method = request.method ?? 'GET';
         const body = await readRequestBody(request);
         if (body === 'too_large') {
-          send(response, 413, { error: { code: 'payload_too_large', message: 'the body is too large', details: [] } });
+          sendBodyTooLarge(response);
           return;
         }
         if (url.pathname.startsWith('/local/')) {

@@ -14,12 +14,18 @@ export type ApiResult = APIGatewayProxyStructuredResultV2;
 /** Bodies above this are refused with 413 before parsing; no route needs more. */
 export const MAX_BODY_BYTES = 256 * 1024;
 
+export type JsonObject = Readonly<Record<string, unknown>>;
+
 export interface ApiRequest {
   route: RouteDefinition;
   params: Readonly<Record<string, string>>;
   query: Readonly<Record<string, string>>;
-  /** Parsed JSON body; `undefined` when the request had none. */
-  body: unknown;
+  /**
+   * The JSON body: always an object, or `undefined` when the request had none (absent or empty). A body
+   * that was sent but is not an object (`null`, `[]`, `3`, `"x"`) is a 400 before any handler runs, so
+   * `request.body ?? {}` only ever turns "no body" into "no fields", never a sent `null`.
+   */
+  body: JsonObject | undefined;
   rawBody: string;
   headers: Readonly<Record<string, string>>;
   now: Date;
@@ -59,7 +65,14 @@ function lowerCaseHeaders(headers: ApiEvent['headers'] | undefined): Record<stri
   return result;
 }
 
-function readBody(event: ApiEvent, headers: Record<string, string>): { raw: string; parsed: unknown } {
+/** What a parsed JSON value is, for the message when a body is not an object. */
+function describeJson(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+function readBody(event: ApiEvent, headers: Record<string, string>): { raw: string; parsed: JsonObject | undefined } {
   if (event.body === undefined || event.body === null || event.body === '') return { raw: '', parsed: undefined };
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (Buffer.byteLength(raw) > MAX_BODY_BYTES) {
@@ -69,13 +82,22 @@ function readBody(event: ApiEvent, headers: Record<string, string>): { raw: stri
   if (!/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
     throw new HttpError(415, 'unsupported_media_type', 'send the body as application/json');
   }
+  let parsed: unknown;
   try {
-    return { raw, parsed: JSON.parse(raw) };
+    parsed = JSON.parse(raw);
   } catch {
     throw new HttpError(400, 'invalid_json', 'the body is not valid JSON', [
       { field: 'body', message: 'malformed JSON' },
     ]);
   }
+  // Decided here, where "no body" and "a body of null" are still two different things: past this point
+  // handlers read `undefined` as "no body", and a sent `null` must not mean "revoke everything".
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new HttpError(400, 'invalid_request', 'the body, when sent, must be a JSON object', [
+      { field: 'body', message: `must be a JSON object, not ${describeJson(parsed)}` },
+    ]);
+  }
+  return { raw, parsed: parsed as JsonObject };
 }
 
 function toResult(reply: Reply): ApiResult {
