@@ -1,7 +1,8 @@
 import { createSign, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { crc32, minorToPayPalAmount, payPalAmountToMinor } from '../../shared/adapters/paypal-webhook.ts';
+import { crc32 } from '../../shared/adapters/crc32.ts';
+import { minorToPayPalAmount, payPalAmountToMinor } from '../../shared/adapters/paypal-codec.ts';
 
 /**
  * A local stand-in for the parts of PayPal's REST API membergate calls (shared/adapters/paypal.ts), for tests and
