@@ -39,12 +39,10 @@ function toMinor(value: string, currency: string, field: string, ctx: z.Refineme
 }
 
 /** Payments API v1 amount (sales and refunds): `{total, currency}`. */
-const saleAmount = z
-  .looseObject({ total: decimal, currency: currencyCode })
-  .transform((amount, ctx) => ({
-    minor: toMinor(amount.total, amount.currency, 'total', ctx),
-    currency: amount.currency,
-  }));
+const saleAmount = z.looseObject({ total: decimal, currency: currencyCode }).transform((amount, ctx) => ({
+  minor: toMinor(amount.total, amount.currency, 'total', ctx),
+  currency: amount.currency,
+}));
 
 /** Subscriptions API money: `{value, currency_code}`. */
 const money = z.looseObject({ value: decimal, currency_code: currencyCode }).transform((amount, ctx) => ({
