@@ -20,9 +20,10 @@ export const MAX_UNIX_SECONDS = 253_402_300_799;
 /** A Stripe timestamp: whole Unix seconds between 1970 and the end of year 9999. */
 export const unixSeconds = z
   .number()
-  .int('must be whole Unix seconds')
+  // Range before wholeness: 1e17 is also past 2^53 (not a "safe" integer), but what is wrong with it is the date.
   .min(0, 'must not be before 1970')
-  .max(MAX_UNIX_SECONDS, 'must be before the year 10000');
+  .max(MAX_UNIX_SECONDS, 'must be before the year 10000')
+  .int('must be whole Unix seconds');
 
 /** An amount in minor units (cents). */
 const minorUnits = z.number().int('must be a whole number of minor units').min(0, 'must not be negative');
