@@ -32,7 +32,10 @@ describe('CRC32 (IEEE)', () => {
     expect(tableCrc32(text)).toBe(tableCrc32(Buffer.from(text, 'utf8')));
   });
 
-  it('the table implementation agrees with zlib on any bytes', () => {
+  // zlib.crc32 exists from Node 20.15 (crc32.ts falls back to the table before that).
+  const withZlib = typeof zlib.crc32 === 'function' ? it : it.skip;
+
+  withZlib('the table implementation agrees with zlib on any bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => {
         expect(tableCrc32(bytes)).toBe(zlib.crc32(bytes) >>> 0);
