@@ -1,7 +1,8 @@
 import { createSign, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { crc32, minorToPayPalAmount, payPalAmountToMinor } from '../../shared/adapters/paypal-webhook.ts';
+import { crc32 } from '../../shared/adapters/crc32.ts';
+import { minorToPayPalAmount, payPalAmountToMinor } from '../../shared/adapters/paypal-codec.ts';
 import { bitString, DER_NULL, der, oid, sequence, set, time, unsignedInteger, utf8String } from './der.ts';
 
 /**

@@ -1,6 +1,6 @@
 import type { Purchase, RefundablePayment } from '../domain/types.ts';
 import { type BillingProcessor, ProcessorError, type ProcessorRefund } from '../ports/processor.ts';
-import { minorToPayPalAmount, payPalAmountToMinor } from './paypal-webhook.ts';
+import { minorToPayPalAmount, payPalAmountToMinor } from './paypal-codec.ts';
 
 /**
  * PayPal adapter for the BillingProcessor port, over PayPal's REST API with global fetch (no SDK):

@@ -3,6 +3,16 @@ import { InvalidInputError } from '../domain/errors.ts';
 import type { IgnoredEvent, PaymentReport, ProcessorEvent, SubscriptionState } from '../domain/processor-events.ts';
 import type { Instant } from '../domain/types.ts';
 import { WebhookSignatureError, type WebhookTranslator } from '../ports/webhooks.ts';
+import {
+  type StripeInvoiceLine,
+  type StripeSubscription,
+  stripeCharge,
+  stripeCheckoutSession,
+  stripeEnvelope,
+  stripeInvoice,
+  stripeSubscription,
+} from './stripe-payload.ts';
+import { metadataId, metadataProcessorId, readPayload } from './webhook-payload.ts';
 
 export interface StripeTranslatorOptions {
   /** The endpoint's signing secret (`whsec_…`). */
@@ -30,9 +40,11 @@ const SUBSCRIPTION_EVENTS = new Set([
  * body with the official library, then maps the few event types that matter to membergate
  * (DESIGN.md rule 9) into ProcessorEvents; everything else becomes an IgnoredEvent.
  *
- * The payload is read defensively (field by field, never trusted to match the SDK's types): webhook
- * payloads follow the API version of the endpoint, so fields move between versions — `current_period_*`
- * moved to subscription items, `invoice.subscription` moved to `invoice.parent.subscription_details`.
+ * The payload is read with zod schemas of the parts used (stripe-payload.ts), never trusted to match the SDK's
+ * types: webhook payloads follow the API version of the endpoint, and a signature proves who sent a payload,
+ * not that its values are usable. A processor field out of shape (an id over 255 characters, a timestamp past
+ * the year 9999) is a 400 naming the field; metadata that breaks membergate's id rule makes the event ignored
+ * with the reason (webhook-payload.ts says why the two differ).
  */
 export function createStripeTranslator(options: StripeTranslatorOptions): WebhookTranslator {
   if (!options.webhookSecret?.trim()) throw new Error('createStripeTranslator: webhookSecret is required');
@@ -64,7 +76,7 @@ export function createStripeTranslator(options: StripeTranslatorOptions): Webhoo
           { field: 'body', message: 'not a JSON event' },
         ]);
       }
-      return translateEvent(readEnvelope(verified), processor);
+      return translateEvent(verified, processor);
     },
   };
 }
@@ -81,28 +93,14 @@ function signatureReason(message: string): string {
 }
 
 type Processor = ProcessorEvent['processor'];
+type Base = Pick<ProcessorEvent, 'processor' | 'eventId' | 'type' | 'occurredAt'>;
+type Ignore = (reason: string) => IgnoredEvent;
 
-interface Envelope {
-  id: string;
-  type: string;
-  created: number;
-  object: Obj;
-}
+/** Where the event's object sits in the body: field names in a 400 are paths from the body's root. */
+const OBJECT = ['data', 'object'] as const;
 
-function readEnvelope(event: unknown): Envelope {
-  const id = str(get(event, 'id'));
-  const type = str(get(event, 'type'));
-  const created = num(get(event, 'created'));
-  const object = get(event, 'data', 'object');
-  if (id === null || type === null || created === null || !isObj(object)) {
-    throw new InvalidInputError('stripe webhook body is not an event', [
-      { field: 'body', message: 'expected id, type, created and data.object' },
-    ]);
-  }
-  return { id, type, created, object };
-}
-
-function translateEvent(event: Envelope, processor: Processor): ProcessorEvent | IgnoredEvent {
+function translateEvent(payload: unknown, processor: Processor): ProcessorEvent | IgnoredEvent {
+  const event = readPayload('stripe', stripeEnvelope, payload);
   const ignore = (reason: string): IgnoredEvent => ({
     ignored: true,
     processor,
@@ -110,42 +108,33 @@ function translateEvent(event: Envelope, processor: Processor): ProcessorEvent |
     type: event.type,
     reason,
   });
-  const base = { processor, eventId: event.id, type: event.type, occurredAt: iso(event.created) };
+  const base: Base = { processor, eventId: event.id, type: event.type, occurredAt: iso(event.created) };
+  const object = event.data.object;
 
   if (SUBSCRIPTION_EVENTS.has(event.type)) {
-    const sub = event.object;
-    const subscriptionId = str(sub.id);
-    if (subscriptionId === null) return ignore('subscription without an id');
+    const sub = readPayload('stripe', stripeSubscription, object, OBJECT);
+    if (!sub.id) return ignore('subscription without an id');
+    const ids = metadataIds(sub.metadata, 'data.object.metadata');
+    if (typeof ids === 'string') return ignore(ids);
     const subscription = subscriptionState(sub, event.type === 'customer.subscription.deleted');
     if (subscription === null) return ignore('subscription incomplete: its first payment is not confirmed yet');
-    const metadata = sub.metadata;
-    return {
-      ...base,
-      subscriptionId,
-      siteId: meta(metadata, 'siteId'),
-      link: linkFrom(metadata),
-      subscription,
-      payment: null,
-    };
+    return { ...base, subscriptionId: sub.id, siteId: ids.siteId, link: linkOf(ids), subscription, payment: null };
   }
 
   switch (event.type) {
     case 'checkout.session.completed':
-      return checkoutCompleted(event.object, base, ignore);
+      return checkoutCompleted(object, base, ignore);
     case 'invoice.paid':
     case 'invoice.payment_succeeded':
-      return invoicePayment(event.object, 'succeeded', base, ignore);
+      return invoicePayment(object, 'succeeded', base, ignore);
     case 'invoice.payment_failed':
-      return invoicePayment(event.object, 'failed', base, ignore);
+      return invoicePayment(object, 'failed', base, ignore);
     case 'charge.refunded':
-      return chargeRefunded(event.object, base, ignore);
+      return chargeRefunded(object, base, ignore);
     default:
       return ignore('unhandled event type');
   }
 }
-
-type Base = Pick<ProcessorEvent, 'processor' | 'eventId' | 'type' | 'occurredAt'>;
-type Ignore = (reason: string) => IgnoredEvent;
 
 /**
  * A Stripe subscription object → SubscriptionState. Returns null for `incomplete`: the subscription exists
@@ -155,35 +144,34 @@ type Ignore = (reason: string) => IgnoredEvent;
  * give the product away. It either becomes `active` (a later event creates the purchase) or
  * `incomplete_expired` (reported as canceled).
  */
-function subscriptionState(sub: Obj, deleted: boolean): SubscriptionState | null {
-  const status = str(sub.status);
+function subscriptionState(sub: StripeSubscription, deleted: boolean): SubscriptionState | null {
+  const status = sub.status ?? null;
   if (status === 'incomplete' && !deleted) return null;
 
-  const items = arr(get(sub, 'items', 'data'));
-  const starts = items.map((item) => num(get(item, 'current_period_start'))).filter(isNumber);
-  const ends = items.map((item) => num(get(item, 'current_period_end'))).filter(isNumber);
+  const items = sub.items?.data ?? [];
+  const starts = items.map((item) => item.current_period_start).filter(isNumber);
+  const ends = items.map((item) => item.current_period_end).filter(isNumber);
   // API versions before 2025-03-31 (basil) carry the period on the subscription itself.
-  const legacyStart = num(sub.current_period_start);
-  const legacyEnd = num(sub.current_period_end);
-  if (starts.length === 0 && legacyStart !== null) starts.push(legacyStart);
-  if (ends.length === 0 && legacyEnd !== null) ends.push(legacyEnd);
+  if (starts.length === 0 && isNumber(sub.current_period_start)) starts.push(sub.current_period_start);
+  if (ends.length === 0 && isNumber(sub.current_period_end)) ends.push(sub.current_period_end);
   const currentPeriodStart = starts.length ? iso(Math.min(...starts)) : null;
   const currentPeriodEnd = ends.length ? iso(Math.max(...ends)) : null;
 
   const cancelAtPeriodEnd = sub.cancel_at_period_end === true;
-  const cancelAtSeconds = num(sub.cancel_at);
   // Current API versions also fill `cancel_at` when `cancel_at_period_end` is set. When they do not,
   // Stripe resolves `cancel_at_period_end` to the EARLIEST item period end (mixed-interval subscriptions),
   // so that is when billing stops.
-  const cancelAt =
-    cancelAtSeconds !== null ? iso(cancelAtSeconds) : cancelAtPeriodEnd && ends.length ? iso(Math.min(...ends)) : null;
+  const cancelAt = isNumber(sub.cancel_at)
+    ? iso(sub.cancel_at)
+    : cancelAtPeriodEnd && ends.length
+      ? iso(Math.min(...ends))
+      : null;
 
-  const pause = sub.pause_collection;
-  const paused = isObj(pause);
-  const resumesAtSeconds = paused ? num(pause.resumes_at) : null;
+  const pause = sub.pause_collection ?? null;
+  const resumesAtSeconds = pause?.resumes_at ?? null;
 
   return {
-    status: deleted ? 'canceled' : mapStatus(status, paused),
+    status: deleted ? 'canceled' : mapStatus(status, pause !== null),
     currentPeriodStart,
     currentPeriodEnd,
     cancelAt,
@@ -218,46 +206,51 @@ function mapStatus(status: string | null, collectionPaused: boolean): Subscripti
   }
 }
 
-function checkoutCompleted(session: Obj, base: Base, ignore: Ignore): ProcessorEvent | IgnoredEvent {
+function checkoutCompleted(object: unknown, base: Base, ignore: Ignore): ProcessorEvent | IgnoredEvent {
+  const session = readPayload('stripe', stripeCheckoutSession, object, OBJECT);
   if (session.mode !== 'subscription') return ignore('checkout session is not for a subscription');
-  const subscriptionField = session.subscription;
-  const subscriptionId = idOf(subscriptionField);
-  if (subscriptionId === null) return ignore('checkout session has no subscription');
+  const field = session.subscription;
+  if (!field) return ignore('checkout session has no subscription');
   // When the endpoint expands `subscription`, its state and metadata come with it.
-  const expanded = isObj(subscriptionField) ? subscriptionField : null;
-  const metadata = hasLink(session.metadata) || !expanded ? session.metadata : expanded.metadata;
+  const expanded = typeof field === 'string' ? null : field;
+  const sessionIds = metadataIds(session.metadata, 'data.object.metadata');
+  if (typeof sessionIds === 'string') return ignore(sessionIds);
+  const expandedIds = expanded ? metadataIds(expanded.metadata, 'data.object.subscription.metadata') : null;
+  if (typeof expandedIds === 'string') return ignore(expandedIds);
   return {
     ...base,
-    subscriptionId,
-    siteId: meta(session.metadata, 'siteId') ?? (expanded ? meta(expanded.metadata, 'siteId') : null),
-    link: linkFrom(metadata),
+    subscriptionId: typeof field === 'string' ? field : field.id,
+    siteId: sessionIds.siteId ?? expandedIds?.siteId ?? null,
+    link: linkOf(sessionIds) ?? (expandedIds ? linkOf(expandedIds) : null),
     subscription: expanded ? subscriptionState(expanded, false) : null,
     payment: null,
   };
 }
 
 function invoicePayment(
-  invoice: Obj,
+  object: unknown,
   outcome: 'succeeded' | 'failed',
   base: Base,
   ignore: Ignore,
 ): ProcessorEvent | IgnoredEvent {
-  const details = get(invoice, 'parent', 'subscription_details');
-  // Current API: parent.subscription_details.subscription; before 2025-03-31 (basil): invoice.subscription.
-  const subscriptionId = idOf(get(details, 'subscription')) ?? idOf(invoice.subscription);
+  const invoice = readPayload('stripe', stripeInvoice, object, OBJECT);
+  const details = invoice.parent?.subscription_details;
+  const subscriptionId = idOf(details?.subscription) ?? idOf(invoice.subscription);
   if (subscriptionId === null) return ignore('invoice not linked to a subscription (one-off invoice)');
-  const paymentId = str(invoice.id);
-  if (paymentId === null) return ignore('invoice without an id');
+  if (!invoice.id) return ignore('invoice without an id');
   // `subscription_details.metadata` is the subscription's metadata frozen when the invoice was finalized.
-  const subscriptionMetadata = get(details, 'metadata');
-  const line = subscriptionLine(arr(get(invoice, 'lines', 'data')));
-  const periodStart = num(get(line, 'period', 'start'));
-  const periodEnd = num(get(line, 'period', 'end'));
+  const ids = metadataIds(details?.metadata, 'data.object.parent.subscription_details.metadata');
+  if (typeof ids === 'string') return ignore(ids);
+  const invoiceSite = metadataId(invoice.metadata?.siteId, 'data.object.metadata.siteId');
+  if (!invoiceSite.ok) return ignore(invoiceSite.reason);
+  const period = subscriptionLine(invoice.lines?.data ?? [])?.period;
+  const periodStart = period?.start ?? null;
+  const periodEnd = period?.end ?? null;
   const payment: PaymentReport = {
     outcome,
-    paymentId,
-    amount: num(outcome === 'succeeded' ? invoice.amount_paid : invoice.amount_due) ?? 0,
-    currency: str(invoice.currency) ?? 'usd',
+    paymentId: invoice.id,
+    amount: (outcome === 'succeeded' ? invoice.amount_paid : invoice.amount_due) ?? 0,
+    currency: invoice.currency ?? 'usd',
     periodStart: periodStart === null ? null : iso(periodStart),
     periodEnd: periodEnd === null ? null : iso(periodEnd),
     refundId: null,
@@ -265,8 +258,8 @@ function invoicePayment(
   return {
     ...base,
     subscriptionId,
-    siteId: meta(subscriptionMetadata, 'siteId') ?? meta(invoice.metadata, 'siteId'),
-    link: linkFrom(subscriptionMetadata),
+    siteId: ids.siteId ?? invoiceSite.value,
+    link: linkOf(ids),
     subscription: null,
     payment,
   };
@@ -276,11 +269,11 @@ function invoicePayment(
  * The line that pays for the subscription period: a subscription-item line that is not a proration,
  * else any subscription-item line, else the first line. (Older API versions: `type: 'subscription'`.)
  */
-function subscriptionLine(lines: unknown[]): unknown {
-  const isSubscriptionLine = (line: unknown) =>
-    isObj(get(line, 'parent', 'subscription_item_details')) || get(line, 'type') === 'subscription';
-  const isProration = (line: unknown) =>
-    get(line, 'parent', 'subscription_item_details', 'proration') === true || get(line, 'proration') === true;
+function subscriptionLine(lines: readonly StripeInvoiceLine[]): StripeInvoiceLine | undefined {
+  const isSubscriptionLine = (line: StripeInvoiceLine) =>
+    (line.parent?.subscription_item_details ?? null) !== null || line.type === 'subscription';
+  const isProration = (line: StripeInvoiceLine) =>
+    line.parent?.subscription_item_details?.proration === true || line.proration === true;
   return (
     lines.find((line) => isSubscriptionLine(line) && !isProration(line)) ?? lines.find(isSubscriptionLine) ?? lines[0]
   );
@@ -296,83 +289,70 @@ function subscriptionLine(lines: unknown[]): unknown {
  * reordered delivery never counts a refund twice. `refunds` is only present when the endpoint expands it
  * (not included by default since API version 2022-11-15); the latest refund is listed first.
  */
-function chargeRefunded(charge: Obj, base: Base, ignore: Ignore): ProcessorEvent | IgnoredEvent {
-  const subscriptionId = meta(charge.metadata, 'subscriptionId');
-  if (subscriptionId === null) return ignore('charge not linked to a subscription');
-  const chargeId = str(charge.id);
-  if (chargeId === null) return ignore('charge without an id');
-  const latestRefund = arr(get(charge, 'refunds', 'data'))[0];
+function chargeRefunded(object: unknown, base: Base, ignore: Ignore): ProcessorEvent | IgnoredEvent {
+  const charge = readPayload('stripe', stripeCharge, object, OBJECT);
+  const subscription = metadataProcessorId(charge.metadata?.subscriptionId, 'data.object.metadata.subscriptionId');
+  if (!subscription.ok) return ignore(subscription.reason);
+  if (subscription.value === null) return ignore('charge not linked to a subscription');
+  if (!charge.id) return ignore('charge without an id');
+  const site = metadataId(charge.metadata?.siteId, 'data.object.metadata.siteId');
+  if (!site.ok) return ignore(site.reason);
   return {
     ...base,
-    subscriptionId,
-    siteId: meta(charge.metadata, 'siteId'),
+    subscriptionId: subscription.value,
+    siteId: site.value,
     link: null,
     subscription: null,
     payment: {
       outcome: 'refunded',
-      paymentId: chargeId,
-      amount: num(charge.amount_refunded) ?? 0,
-      currency: str(charge.currency) ?? 'usd',
+      paymentId: charge.id,
+      amount: charge.amount_refunded ?? 0,
+      currency: charge.currency ?? 'usd',
       periodStart: null,
       periodEnd: null,
-      refundId: str(get(latestRefund, 'id')),
+      refundId: charge.refunds?.data?.[0]?.id ?? null,
     },
   };
 }
 
-// --- defensive readers -------------------------------------------------------------------------------
+// --- metadata and small readers -----------------------------------------------------------------------
 
-type Obj = Record<string, unknown>;
-
-function isObj(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+interface MetadataIds {
+  siteId: string | null;
+  offerId: string | null;
+  customerId: string | null;
 }
 
-function get(value: unknown, ...path: string[]): unknown {
-  let current = value;
-  for (const key of path) {
-    if (!isObj(current)) return undefined;
-    current = current[key];
+/**
+ * The membergate ids a subscription's metadata carries (DESIGN.md §2: metadata.siteId/offerId/customerId),
+ * or the reason one of them is unusable. They become key parts and, for a subscription membergate has not
+ * seen, a new customer: the API's id rule applies, so a webhook never creates what the API cannot read.
+ */
+function metadataIds(metadata: Readonly<Record<string, unknown>> | null | undefined, at: string): MetadataIds | string {
+  const ids: MetadataIds = { siteId: null, offerId: null, customerId: null };
+  for (const key of ['siteId', 'offerId', 'customerId'] as const) {
+    const read = metadataId(metadata?.[key], `${at}.${key}`);
+    if (!read.ok) return read.reason;
+    ids[key] = read.value;
   }
-  return current;
+  return ids;
 }
 
-function str(value: unknown): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
-}
-
-function num(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
-
-function isNumber(value: number | null): value is number {
-  return value !== null;
-}
-
-function arr(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
+function linkOf(ids: MetadataIds): ProcessorEvent['link'] {
+  return ids.offerId !== null && ids.customerId !== null ? { offerId: ids.offerId, customerId: ids.customerId } : null;
 }
 
 /** A reference that may be an id or an expanded object. */
-function idOf(value: unknown): string | null {
-  return str(value) ?? str(get(value, 'id'));
+function idOf(reference: string | { id: string } | null | undefined): string | null {
+  if (reference === null || reference === undefined) return null;
+  return typeof reference === 'string' ? reference : reference.id;
 }
 
-function meta(metadata: unknown, key: string): string | null {
-  return str(get(metadata, key));
+function isNumber(value: number | null | undefined): value is number {
+  return typeof value === 'number';
 }
 
-function hasLink(metadata: unknown): boolean {
-  return meta(metadata, 'offerId') !== null && meta(metadata, 'customerId') !== null;
-}
-
-function linkFrom(metadata: unknown): ProcessorEvent['link'] {
-  const offerId = meta(metadata, 'offerId');
-  const customerId = meta(metadata, 'customerId');
-  return offerId !== null && customerId !== null ? { offerId, customerId } : null;
-}
-
-/** Stripe timestamps are Unix seconds. */
+/** Stripe timestamps are Unix seconds, bounded by the schema (unixSeconds), so this never throws. */
 function iso(seconds: number): Instant {
   return new Date(seconds * 1000).toISOString();
 }

@@ -1,10 +1,11 @@
 import * as z from 'zod';
+import { id } from '../domain/ids.ts';
 
 /**
- * Input schemas at the edge. Ids become parts of DynamoDB keys, so they are restricted to characters
- * that cannot forge a key separator.
+ * Input schemas at the edge. Ids become parts of DynamoDB keys, so they follow one rule
+ * (shared/domain/ids.ts), shared with the processor webhooks; it is re-exported here for the handlers.
  */
-export const id = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1–128 letters, digits, or . _ : -');
+export { id };
 
 const isTimezone = (value: string) => {
   try {

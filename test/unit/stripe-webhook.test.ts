@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import Stripe from 'stripe';
 import { createStripeTranslator } from '../../shared/adapters/stripe-webhook.ts';
 import { InvalidInputError } from '../../shared/domain/errors.ts';
+import { toErrorResponse } from '../../shared/http/errors.ts';
 import { WebhookSignatureError } from '../../shared/ports/webhooks.ts';
 
 // Events are built from the shapes in ../shared/fixtures/stripe/*.json (Stripe's OpenAPI fixtures), copying
@@ -507,5 +508,193 @@ describe('stripe webhook: other events', () => {
       type: 'plan.created',
       reason: 'unhandled event type',
     });
+  });
+});
+
+/** The HTTP answer a rejected delivery gets (the webhook route maps errors like every route), with the fields named. */
+async function refusal(payload: Json): Promise<{ status: number; fields: string[] }> {
+  const error = await rejection(translate(payload));
+  const { statusCode, body } = toErrorResponse(error);
+  return { status: statusCode, fields: body.error.details.map((problem) => problem.field) };
+}
+
+const LONG_ID = `sub_${'x'.repeat(3000)}`;
+
+describe('stripe webhook: processor values out of range are a 400 naming the field', () => {
+  const item = (overrides: Json) => ({ object: 'list', data: [subscriptionItem(overrides)] });
+
+  it.each([
+    ['created 1e17', event('customer.subscription.created', subscription(), { created: 1e17 }), 'created'],
+    [
+      'an item current_period_end of 1e14',
+      event('customer.subscription.created', subscription({ items: item({ current_period_end: 1e14 }) })),
+      'data.object.items.data[0].current_period_end',
+    ],
+    [
+      'an item current_period_start of -1',
+      event('customer.subscription.created', subscription({ items: item({ current_period_start: -1 }) })),
+      'data.object.items.data[0].current_period_start',
+    ],
+    [
+      'cancel_at 1e15',
+      event('customer.subscription.updated', subscription({ cancel_at: 1e15 })),
+      'data.object.cancel_at',
+    ],
+    [
+      'a legacy subscription current_period_end of 1e16',
+      event('customer.subscription.updated', subscription({ items: null, current_period_end: 1e16 })),
+      'data.object.current_period_end',
+    ],
+    [
+      'pause_collection.resumes_at 1e15',
+      event('customer.subscription.updated', subscription({ pause_collection: { resumes_at: 1e15 } })),
+      'data.object.pause_collection.resumes_at',
+    ],
+    [
+      'an invoice line period end of 1e15',
+      event('invoice.paid', invoice({ lines: { data: [{ type: 'subscription', period: { start: 0, end: 1e15 } }] } })),
+      'data.object.lines.data[0].period.end',
+    ],
+    ['a fractional created', event('plan.created', { id: 'plan_1' }, { created: NOW_S + 0.5 }), 'created'],
+  ])('%s', async (_case, payload, field) => {
+    expect(await refusal(payload)).toEqual({ status: 400, fields: [field] });
+  });
+
+  it('the message names the field and the rule', async () => {
+    const error = await rejection(translate(event('customer.subscription.updated', subscription({ cancel_at: 1e15 }))));
+
+    expect((error as Error).message).toContain('data.object.cancel_at must be before the year 10000');
+  });
+
+  it('the last second of year 9999 is still a time', async () => {
+    const result = await translate(
+      event('customer.subscription.updated', subscription({ cancel_at: 253_402_300_799 })),
+    );
+
+    expect(result).toMatchObject({ subscription: { cancelAt: '9999-12-31T23:59:59.000Z' } });
+  });
+
+  it.each([
+    ['an amount_paid over 2^53', invoice({ amount_paid: 1e300 }), 'data.object.amount_paid'],
+    ['a negative amount_paid', invoice({ amount_paid: -5 }), 'data.object.amount_paid'],
+    ['a currency that is not an ISO code', invoice({ currency: 'dollars' }), 'data.object.currency'],
+  ])('%s', async (_case, object, field) => {
+    expect(await refusal(event('invoice.paid', object))).toEqual({ status: 400, fields: [field] });
+  });
+});
+
+describe('stripe webhook: processor ids over the key-size bound are a 400 naming the field', () => {
+  const charge = (overrides: Json = {}): Json => ({
+    id: 'ch_1',
+    object: 'charge',
+    amount_refunded: 100,
+    currency: 'usd',
+    metadata: { subscriptionId: 'sub_1', siteId: 'site-1' },
+    ...overrides,
+  });
+
+  it.each([
+    ['a 3 000-character event id', event('customer.subscription.created', subscription(), { id: LONG_ID }), 'id'],
+    ['an event id with a control character', event('plan.created', { id: 'p' }, { id: 'evt_1\u0000' }), 'id'],
+    ['an empty event id', event('plan.created', { id: 'p' }, { id: '' }), 'id'],
+    ['a 3 000-character event type', event(`x.${'y'.repeat(3000)}`, { id: 'p' }), 'type'],
+    [
+      'a 3 000-character subscription id',
+      event('customer.subscription.created', subscription({ id: LONG_ID })),
+      'data.object.id',
+    ],
+    ['a 3 000-character invoice id', event('invoice.paid', invoice({ id: LONG_ID })), 'data.object.id'],
+    [
+      'a 3 000-character subscription on an invoice',
+      event(
+        'invoice.paid',
+        invoice({ parent: { subscription_details: { metadata: METADATA, subscription: LONG_ID } } }),
+      ),
+      'data.object.parent.subscription_details.subscription',
+    ],
+    [
+      'a 3 000-character expanded subscription id on a checkout session',
+      event('checkout.session.completed', {
+        mode: 'subscription',
+        metadata: METADATA,
+        subscription: subscription({ id: LONG_ID }),
+      }),
+      'data.object.subscription.id',
+    ],
+    ['a 3 000-character charge id', event('charge.refunded', charge({ id: LONG_ID })), 'data.object.id'],
+    [
+      'a 3 000-character refund id',
+      event('charge.refunded', charge({ refunds: { data: [{ id: LONG_ID }] } })),
+      'data.object.refunds.data[0].id',
+    ],
+  ])('%s', async (_case, payload, field) => {
+    expect(await refusal(payload)).toEqual({ status: 400, fields: [field] });
+  });
+
+  it('a 255-character subscription id is accepted (the bound is inclusive)', async () => {
+    const id = `sub_${'x'.repeat(251)}`;
+
+    const result = await translate(event('customer.subscription.created', subscription({ id })));
+
+    expect(result).toMatchObject({ subscriptionId: id });
+  });
+});
+
+describe('stripe webhook: metadata ids follow the API id rule, or the event is ignored with the reason', () => {
+  it.each([
+    ['customerId "bad id#x"', { ...METADATA, customerId: 'bad id#x' }, 'data.object.metadata.customerId'],
+    ['a 3 000-character customerId', { ...METADATA, customerId: 'c'.repeat(3000) }, 'data.object.metadata.customerId'],
+    ['siteId with a key separator', { ...METADATA, siteId: 'site#1' }, 'data.object.metadata.siteId'],
+    ['offerId that is not a string', { ...METADATA, offerId: 42 }, 'data.object.metadata.offerId'],
+  ])('a created subscription with %s is ignored, naming the field', async (_case, metadata, field) => {
+    const result = await translate(event('customer.subscription.created', subscription({ metadata })));
+
+    expect(result).toEqual({
+      ignored: true,
+      processor: 'stripe',
+      eventId: 'evt_1Pgc76B7WZ01zgkWwyRHS12y',
+      type: 'customer.subscription.created',
+      reason: `${field} is not a membergate id: it must be 1–128 letters, digits, or . _ : -`,
+    });
+  });
+
+  it('an invoice whose frozen subscription metadata breaks the rule is ignored', async () => {
+    const parent = {
+      subscription_details: { metadata: { ...METADATA, customerId: 'bad id#x' }, subscription: 'sub_1' },
+    };
+
+    const result = await translate(event('invoice.paid', invoice({ parent })));
+
+    expect(result).toMatchObject({
+      ignored: true,
+      reason: expect.stringContaining('data.object.parent.subscription_details.metadata.customerId'),
+    });
+  });
+
+  it('a checkout session whose metadata breaks the rule is ignored', async () => {
+    const session = { mode: 'subscription', subscription: 'sub_1', metadata: { ...METADATA, offerId: 'o f' } };
+
+    const result = await translate(event('checkout.session.completed', session));
+
+    expect(result).toMatchObject({ ignored: true, reason: expect.stringContaining('data.object.metadata.offerId') });
+  });
+
+  it('a refunded charge whose metadata.subscriptionId is over-long is ignored', async () => {
+    const charge = { id: 'ch_1', amount_refunded: 100, currency: 'usd', metadata: { subscriptionId: LONG_ID } };
+
+    const result = await translate(event('charge.refunded', charge));
+
+    expect(result).toMatchObject({
+      ignored: true,
+      reason: expect.stringContaining('data.object.metadata.subscriptionId is not a processor id'),
+    });
+  });
+
+  it('an empty metadata value is no value (Stripe deletes a key by setting it to "")', async () => {
+    const result = await translate(
+      event('customer.subscription.updated', subscription({ metadata: { ...METADATA, customerId: '' } })),
+    );
+
+    expect(result).toMatchObject({ siteId: 'site-1', link: null });
   });
 });
