@@ -63,3 +63,11 @@ export class CancelAtProcessorError extends ConflictError {
     super('PayPal subscriptions are canceled in PayPal: follow redirectUrl');
   }
 }
+
+/** The processor event was already recorded: a redelivery. */
+export class DuplicateProcessorEventError extends Error {
+  constructor(readonly eventId: string) {
+    super(`processor event ${eventId} was already processed`);
+    this.name = 'DuplicateProcessorEventError';
+  }
+}
