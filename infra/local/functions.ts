@@ -3,11 +3,13 @@ import { createBillingHandler } from '../../functions/billing/app.ts';
 import { createCatalogHandler } from '../../functions/catalog/app.ts';
 import { createMeHandler } from '../../functions/me/app.ts';
 import { createPurchasesHandler } from '../../functions/purchases/app.ts';
+import { createWebhookEndpointsHandler } from '../../functions/webhook-endpoints/app.ts';
 import { createPayPalWebhookHandler } from '../../functions/webhook-paypal/app.ts';
 import { createStripeWebhookHandler } from '../../functions/webhook-stripe/app.ts';
 import type { ApiFunctionName } from '../../shared/http/routes.ts';
 import type { WebhookTranslator } from '../../shared/ports/webhooks.ts';
 import type { Dependencies } from '../../shared/usecases/deps.ts';
+import type { WebhookEndpointDeps } from '../../shared/usecases/webhook-endpoints.ts';
 import type { LambdaHandler } from './gateway.ts';
 
 /** What the local runtime wires into the handlers, as the Lambda entry points do from the environment. */
@@ -16,6 +18,8 @@ export interface LocalWiring {
   stripeWebhooks: WebhookTranslator;
   payPalWebhooks: WebhookTranslator;
   payPalRedirect: (subscriptionId: string) => string;
+  /** Integrator webhook endpoints: the store, the SSRF guard (http://localhost allowed locally), the secret source. */
+  webhookEndpoints: WebhookEndpointDeps;
 }
 
 /**
@@ -30,4 +34,5 @@ export const LOCAL_API_FUNCTIONS: Record<ApiFunctionName, (wiring: LocalWiring) 
   me: ({ deps, payPalRedirect }) => createMeHandler(deps, { payPalRedirect }),
   'webhook-stripe': ({ deps, stripeWebhooks }) => createStripeWebhookHandler(deps, stripeWebhooks),
   'webhook-paypal': ({ deps, payPalWebhooks }) => createPayPalWebhookHandler(deps, payPalWebhooks),
+  'webhook-endpoints': ({ webhookEndpoints }) => createWebhookEndpointsHandler(webhookEndpoints),
 };

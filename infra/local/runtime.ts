@@ -1,13 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSweeperHandler } from '../../functions/sweeper/app.ts';
 import { createTimerHandler } from '../../functions/timer/app.ts';
 import { processorRegistry } from '../../shared/adapters/processors.ts';
+import { systemResolver } from '../../shared/adapters/webhook-sender.ts';
 import { type Clock, systemClock } from '../../shared/domain/time.ts';
 import { toErrorResponse } from '../../shared/http/errors.ts';
 import { parseInput } from '../../shared/http/validation.ts';
 import { createDocumentClient } from '../../shared/store/client.ts';
-import { createDynamoStores } from '../../shared/store/index.ts';
+import { createDynamoStores, createDynamoWebhookStore } from '../../shared/store/index.ts';
 import type { Dependencies } from '../../shared/usecases/deps.ts';
 import { newId } from '../../shared/wiring.ts';
 import { LocalScheduler } from './scheduler.ts';
@@ -88,6 +90,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       stripeWebhooks: processors.stripeWebhooks,
       payPalWebhooks: processors.payPalWebhooks,
       payPalRedirect: processors.payPalRedirect,
+      // Locally, endpoints on this machine (http://localhost, http://127.0.0.1) are accepted; on AWS never.
+      webhookEndpoints: {
+        webhooks: createDynamoWebhookStore(db, tableName),
+        clock,
+        resolveHost: systemResolver,
+        allowLocalHttp: true,
+        randomBytes,
+      },
     };
     // The timer and sweeper functions, run by the local Scheduler and by an interval like the EventBridge rule.
     scheduler.setTarget(createTimerHandler(deps));

@@ -12,7 +12,13 @@ export type Actor =
   | { type: 'processor'; processor: Processor; eventId: string | null }
   | { type: 'system'; reason: SystemReason };
 
-export type SystemReason = 'access_period_ended' | 'cancellation_effective' | 'processor_ended' | 'pause_ended';
+export type SystemReason =
+  | 'access_period_ended'
+  | 'cancellation_effective'
+  | 'processor_ended'
+  | 'pause_ended'
+  /** An integrator webhook endpoint was disabled after a delivery failed for a day (`webhook_endpoint.disabled`). */
+  | 'webhook_deliveries_failed';
 
 export interface SiteSettings {
   siteId: string;

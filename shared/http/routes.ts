@@ -47,6 +47,28 @@ export const ROUTES = [
   { method: 'POST', path: '/me/subscriptions/{purchaseId}/cancel', fn: 'me', access: 'customer' },
   { method: 'POST', path: '/webhooks/stripe', fn: 'webhook-stripe', access: 'webhook' },
   { method: 'POST', path: '/webhooks/paypal', fn: 'webhook-paypal', access: 'webhook' },
+  // Integrator webhooks (DESIGN.md §5): staff routes whose handler also requires the admin role.
+  { method: 'GET', path: '/sites/{siteId}/webhook-endpoints', fn: 'webhook-endpoints', access: 'staff' },
+  { method: 'PUT', path: '/sites/{siteId}/webhook-endpoints/{endpointId}', fn: 'webhook-endpoints', access: 'staff' },
+  { method: 'GET', path: '/sites/{siteId}/webhook-endpoints/{endpointId}', fn: 'webhook-endpoints', access: 'staff' },
+  {
+    method: 'DELETE',
+    path: '/sites/{siteId}/webhook-endpoints/{endpointId}',
+    fn: 'webhook-endpoints',
+    access: 'staff',
+  },
+  {
+    method: 'POST',
+    path: '/sites/{siteId}/webhook-endpoints/{endpointId}/rotate-secret',
+    fn: 'webhook-endpoints',
+    access: 'staff',
+  },
+  {
+    method: 'GET',
+    path: '/sites/{siteId}/webhook-endpoints/{endpointId}/deliveries',
+    fn: 'webhook-endpoints',
+    access: 'staff',
+  },
   { method: 'GET', path: '/health', fn: 'access', access: 'public' },
 ] as const satisfies readonly RouteSpec[];
 

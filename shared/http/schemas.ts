@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { id } from '../domain/ids.ts';
 import { HISTORY_TYPES } from '../domain/types.ts';
+import { WEBHOOK_EVENT_TYPES } from '../domain/webhook-endpoints.ts';
 
 /**
  * Input schemas at the edge. Ids become parts of DynamoDB keys, so they follow one rule
@@ -140,5 +141,30 @@ export const refundInput = z
   .object({
     amount: z.number().int('must be a whole number of minor units (cents)').positive().optional(),
     revokeAccess: z.boolean().default(false),
+  })
+  .strict();
+
+/**
+ * An integrator webhook endpoint (PUT). `url` is judged by the SSRF guard after parsing; `eventTypes` from
+ * the event catalog (absent on create, or null: every type); fields left out of an update keep their value.
+ */
+export const webhookEndpointInput = z
+  .object({
+    url: z.string().min(1).max(2048),
+    eventTypes: z
+      .array(z.enum(WEBHOOK_EVENT_TYPES))
+      .min(1, 'list at least one event type, or send null for every type')
+      .max(WEBHOOK_EVENT_TYPES.length)
+      .refine((types) => new Set(types).size === types.length, 'must not repeat a type')
+      .nullable()
+      .optional(),
+    enabled: z.boolean().optional(),
+  })
+  .strict();
+
+export const pageQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(25),
+    cursor: z.string().min(1).max(2048).optional(),
   })
   .strict();

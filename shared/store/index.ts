@@ -5,6 +5,7 @@ import { DynamoIdempotencyStore } from './idempotency.ts';
 import { DynamoProcessorEventStore } from './processor-events.ts';
 import { DynamoPurchaseStore } from './purchases.ts';
 import { Table } from './table.ts';
+import { DynamoWebhookStore } from './webhook-endpoints.ts';
 
 /** The DynamoDB implementations of every store port, on one table (the single-table design of keys.ts). */
 export function createDynamoStores(db: DynamoDBDocumentClient, tableName: string): Stores {
@@ -15,4 +16,12 @@ export function createDynamoStores(db: DynamoDBDocumentClient, tableName: string
     processorEvents: new DynamoProcessorEventStore(table),
     idempotency: new DynamoIdempotencyStore(table),
   };
+}
+
+/**
+ * Integrator webhook endpoints and their delivery jobs, on the same table. Apart from `Stores`: only the
+ * webhook functions (endpoints API, fan-out, delivery) use it.
+ */
+export function createDynamoWebhookStore(db: DynamoDBDocumentClient, tableName: string): DynamoWebhookStore {
+  return new DynamoWebhookStore(new Table(db, tableName));
 }

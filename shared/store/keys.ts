@@ -12,7 +12,11 @@
  * | idempotency key       | SITE#s#PURCHASE#id                 | IDEMPOTENCY#<scope>#<key>   |
  * | processor subscription| PROCESSOR#<proc>#SUB#<subId>       | LINK  (→ siteId, purchaseId)|
  * | processor event seen  | PROCESSOR#<proc>#EVENT#<eventId>   | EVENT                       |
+ * | webhook endpoint      | SITE#s                             | WEBHOOK_ENDPOINT#e          |
+ * | webhook delivery job  | SITE#s#WEBHOOK#e                   | JOB#<eventId>               |
+ * | webhook delivery log  | SITE#s#WEBHOOK#e                   | DELIVERY#<due>#<eventId>#<n>|
  * | local timer (local only) | LOCAL#SCHEDULER                 | SCHEDULE#<name>             |
+ * | local queue message (local only) | LOCAL#QUEUE#<queue>     | MESSAGE#<messageId>         |
  *
  * Processor ids are global by nature (a webhook may not say which site it is for), so the two PROCESSOR#
  * items are the only keys without a site prefix: they hold nothing but the site and purchase they point to.
@@ -79,6 +83,31 @@ export const keys = {
   byDue: (dueAt: string, siteId: string, purchaseId: string) => ({
     gsi3pk: keys.duePartition(dueAt.slice(0, 10)),
     gsi3sk: `${dueAt}${SEP}${siteId}${SEP}${purchaseId}`,
+  }),
+  webhookEndpointPrefix: 'WEBHOOK_ENDPOINT#',
+  /** Beside the site's catalog: a site has a handful, read once per event by the fan-out. */
+  webhookEndpoint: (siteId: string, endpointId: string) => ({
+    pk: keys.site(siteId),
+    sk: `WEBHOOK_ENDPOINT${SEP}${endpointId}`,
+  }),
+  /** One partition per endpoint for its jobs and delivery log: a busy endpoint never shares a hot key. */
+  webhookPartition: (siteId: string, endpointId: string) => `${keys.site(siteId)}${SEP}WEBHOOK${SEP}${endpointId}`,
+  /** One job per (event, endpoint): its key is what makes a redelivered event create nothing. */
+  deliveryJob: (siteId: string, endpointId: string, eventId: string) => ({
+    pk: keys.webhookPartition(siteId, endpointId),
+    sk: `JOB${SEP}${eventId}`,
+  }),
+  deliveryLogPrefix: 'DELIVERY#',
+  /** Sorted by due time, so the log reads newest first with one reverse Query. */
+  deliveryAttempt: (siteId: string, endpointId: string, scheduledFor: string, eventId: string, attempt: number) => ({
+    pk: keys.webhookPartition(siteId, endpointId),
+    sk: `DELIVERY${SEP}${scheduledFor}${SEP}${eventId}${SEP}${String(attempt).padStart(3, '0')}`,
+  }),
+  /** Only the local runtime's queue stand-in writes these; on AWS, SQS keeps messages. */
+  localQueuePartition: (queue: string) => `LOCAL${SEP}QUEUE${SEP}${queue}`,
+  localQueueMessage: (queue: string, messageId: string) => ({
+    pk: keys.localQueuePartition(queue),
+    sk: `MESSAGE${SEP}${messageId}`,
   }),
   /** Only the local runtime's scheduler stand-in writes these; on AWS, EventBridge Scheduler keeps timers. */
   localSchedulePartition: 'LOCAL#SCHEDULER',

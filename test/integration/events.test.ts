@@ -84,7 +84,8 @@ describe('domain events (transactional outbox)', () => {
   it("the site's events, oldest first, across purchases, filtered by type, paged with after", async () => {
     const api = apiHarness();
     const { siteId, claims, ok } = await seedSite(api);
-    for (let i = 0; i < 4; i++) await ok('POST', `/sites/${siteId}/purchases`, { customerId: 'cus-1', offerId: 'bundle' });
+    for (let i = 0; i < 4; i++)
+      await ok('POST', `/sites/${siteId}/purchases`, { customerId: 'cus-1', offerId: 'bundle' });
 
     const events = await allEvents(api, siteId, '');
     const granted = await allEvents(api, siteId, 'type=purchase.granted');

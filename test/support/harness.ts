@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll } from '@jest/globals';
 import { createAccessHandler } from '../../functions/access/app.ts';
 import { createBillingHandler } from '../../functions/billing/app.ts';
 import { createCatalogHandler } from '../../functions/catalog/app.ts';
 import { createMeHandler } from '../../functions/me/app.ts';
 import { createPurchasesHandler } from '../../functions/purchases/app.ts';
+import { createWebhookEndpointsHandler } from '../../functions/webhook-endpoints/app.ts';
 import { compileRoutes, lambdaContext, matchRoute } from '../../infra/local/gateway.ts';
 import { payPalCancelRedirectUrl } from '../../shared/adapters/paypal.ts';
 import { processorRegistry } from '../../shared/adapters/processors.ts';
@@ -14,9 +15,12 @@ import type { ProcessorRegistry } from '../../shared/ports/processor.ts';
 import { type TimerEvent, type TimerScheduler, timerName } from '../../shared/ports/scheduler.ts';
 import type { Stores } from '../../shared/ports/stores.ts';
 import { createDocumentClient } from '../../shared/store/client.ts';
-import { createDynamoStores } from '../../shared/store/index.ts';
+import { createDynamoStores, createDynamoWebhookStore } from '../../shared/store/index.ts';
+import type { DynamoWebhookStore } from '../../shared/store/webhook-endpoints.ts';
 import type { Dependencies } from '../../shared/usecases/deps.ts';
+import type { WebhookEndpointDeps } from '../../shared/usecases/webhook-endpoints.ts';
 import { newId } from '../../shared/wiring.ts';
+import { FakeDns } from './fake-dns.ts';
 
 /** A scheduler that only remembers what it was told: integration tests fire timers by hand. */
 export class RecordingScheduler implements TimerScheduler {
@@ -51,6 +55,7 @@ export class TestClock {
 }
 
 let shared: Stores | null = null;
+let sharedWebhooks: DynamoWebhookStore | null = null;
 let sharedClient: ReturnType<typeof createDocumentClient> | null = null;
 
 // Registered when a test file imports the harness, so the connection pool closes and jest can exit.
@@ -58,18 +63,32 @@ afterAll(() => {
   sharedClient?.destroy();
   sharedClient = null;
   shared = null;
+  sharedWebhooks = null;
 });
 
-/** One set of stores (and one HTTP connection pool) per test file, closed after the file so jest can exit. */
-export function testStores(): Stores {
-  if (shared) return shared;
+function testTable(): { client: ReturnType<typeof createDocumentClient>; table: string } {
   const endpoint = process.env.DYNAMODB_ENDPOINT;
   const table = process.env.TABLE_NAME;
   if (!endpoint || !table)
     throw new Error('integration tests need the jest globalSetup (DYNAMODB_ENDPOINT, TABLE_NAME)');
-  sharedClient = createDocumentClient({ endpoint });
-  shared = createDynamoStores(sharedClient, table);
+  sharedClient ??= createDocumentClient({ endpoint });
+  return { client: sharedClient, table };
+}
+
+/** One set of stores (and one HTTP connection pool) per test file, closed after the file so jest can exit. */
+export function testStores(): Stores {
+  if (shared) return shared;
+  const { client, table } = testTable();
+  shared = createDynamoStores(client, table);
   return shared;
+}
+
+/** The webhook store on the shared table and connection pool. */
+export function testWebhookStore(): DynamoWebhookStore {
+  if (sharedWebhooks) return sharedWebhooks;
+  const { client, table } = testTable();
+  sharedWebhooks = createDynamoWebhookStore(client, table);
+  return sharedWebhooks;
 }
 
 export type Claims = Record<string, string>;
@@ -109,7 +128,9 @@ const compiled = compileRoutes();
  * Invokes the real handlers with the event API Gateway would build, in-process: integration tests cover
  * handler + use case + store against DynamoDB Local without an HTTP hop.
  */
-export function apiHarness(options: { clock?: TestClock; processors?: ProcessorRegistry } = {}) {
+export function apiHarness(
+  options: { clock?: TestClock; processors?: ProcessorRegistry; dns?: FakeDns; allowLocalHttp?: boolean } = {},
+) {
   const clock = options.clock ?? new TestClock();
   const scheduler = new RecordingScheduler();
   const deps: Dependencies = {
@@ -119,12 +140,21 @@ export function apiHarness(options: { clock?: TestClock; processors?: ProcessorR
     scheduler,
     processors: options.processors ?? processorRegistry(null),
   };
+  const dns = options.dns ?? new FakeDns();
+  const webhookDeps: WebhookEndpointDeps = {
+    webhooks: testWebhookStore(),
+    clock: clock.now,
+    resolveHost: dns.resolve,
+    allowLocalHttp: options.allowLocalHttp ?? true,
+    randomBytes,
+  };
   const handlers = {
     catalog: createCatalogHandler(deps),
     purchases: createPurchasesHandler(deps),
     access: createAccessHandler(deps),
     billing: createBillingHandler(deps),
     me: createMeHandler(deps, { payPalRedirect: (id: string) => payPalCancelRedirectUrl(id, 'sandbox') }),
+    'webhook-endpoints': createWebhookEndpointsHandler(webhookDeps),
   };
 
   async function call(
@@ -157,7 +187,7 @@ export function apiHarness(options: { clock?: TestClock; processors?: ProcessorR
     return { status: result.statusCode ?? 200, body: result.body ? JSON.parse(result.body) : undefined };
   }
 
-  return { call, clock, deps, scheduler };
+  return { call, clock, deps, scheduler, dns, webhookDeps };
 }
 
 /** A site with two products, a two-product subscription offer and a customer. */
