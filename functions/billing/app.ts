@@ -1,6 +1,7 @@
 import { type ApiRequest, actorFor, createApiHandler, json, param } from '#shared/http/api.ts';
 import { cancelInput, id, pauseInput, refundInput, subscriptionsQuery } from '#shared/http/schemas.ts';
 import { parseInput } from '#shared/http/validation.ts';
+import { countCancellation } from '#shared/metrics.ts';
 import * as billing from '#shared/usecases/billing.ts';
 import type { Dependencies } from '#shared/usecases/deps.ts';
 import { refundPurchase } from '#shared/usecases/refunds.ts';
@@ -23,10 +24,9 @@ export function createBillingHandler(deps: Dependencies) {
       'POST /sites/{siteId}/purchases/{purchaseId}/cancellation': async (request) => {
         const input = parseInput(cancelInput, request.body);
         const actor = actorFor(request);
-        return json(
-          200,
-          await billing.cancelPayments(deps, site(request), purchaseId(request), input, actor, request.now),
-        );
+        const view = await billing.cancelPayments(deps, site(request), purchaseId(request), input, actor, request.now);
+        countCancellation(input.when);
+        return json(200, view);
       },
       'DELETE /sites/{siteId}/purchases/{purchaseId}/cancellation': async (request) =>
         json(

@@ -1,12 +1,13 @@
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { DEPS_LOCK_FILE, PROJECT_ROOT, type TableAccess } from '../definitions.ts';
+import type { TableAccess } from '../../shared/function-needs.ts';
+import { DEPS_LOCK_FILE, PROJECT_ROOT } from '../definitions.ts';
 import type { Timers } from './timers.ts';
 
 /**
@@ -16,9 +17,23 @@ import type { Timers } from './timers.ts';
 const ESM_REQUIRE_BANNER =
   "import { createRequire as __membergateCreateRequire } from 'node:module'; const require = __membergateCreateRequire(import.meta.url);";
 
+/**
+ * The levels a function may log at. Lambda reads a line without a `level` (the metrics' EMF lines) as INFO
+ * and drops it below the application log level, so a stricter level (WARN, ERROR) would silently lose
+ * every metric: INFO is the quietest level that keeps them.
+ */
+export type FunctionLogLevel = 'TRACE' | 'DEBUG' | 'INFO';
+
 export interface ApiFunctionProps {
   /** Absolute path of the TypeScript entry file. */
   readonly entry: string;
+  /** The `service` of its log lines and metrics (`POWERTOOLS_SERVICE_NAME`): its definition's name. */
+  readonly serviceName: string;
+  /**
+   * `LOG_LEVEL`, which the logger reads, and Lambda's own application log level, set to the same value so
+   * that the two never disagree (Powertools defers to Lambda's when both are set). @default 'INFO'
+   */
+  readonly logLevel?: FunctionLogLevel;
   /** Exported handler name in `entry`. @default 'handler' */
   readonly handler?: string;
   readonly description?: string;
@@ -37,8 +52,9 @@ export interface ApiFunctionProps {
 
 /**
  * The house Lambda function: Node.js 22 on arm64, an ESM bundle built by the local esbuild (minified,
- * with source maps Node applies to stack traces), X-Ray active, its own log group kept one month, and a
- * role of its own that starts with nothing but write access to that log group.
+ * with source maps Node applies to stack traces), X-Ray active, JSON logs (Powertools writes one JSON object
+ * per line, Lambda's own records follow suit) in a log group of its own kept one month, and a role of its own
+ * that starts with nothing but write access to that log group.
  *
  * Permissions come from intent-named helpers (`bindTable`, `bindTimers`, `bindProcessorSecret`) that set the matching environment variable and
  * grant exactly that access, so a function's env and its IAM policy cannot disagree.
@@ -66,6 +82,7 @@ export class ApiFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     const callerNodeOptions = props.environment?.NODE_OPTIONS;
+    const logLevel = props.logLevel ?? 'INFO';
     this.function = new NodejsFunction(this, 'Function', {
       entry: props.entry,
       projectRoot: PROJECT_ROOT,
@@ -79,9 +96,13 @@ export class ApiFunction extends Construct {
       timeout: props.timeout ?? Duration.seconds(10),
       tracing: Tracing.ACTIVE,
       logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel[logLevel],
       role: this.role,
       environment: {
         ...props.environment,
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        LOG_LEVEL: logLevel,
         NODE_OPTIONS: ['--enable-source-maps', callerNodeOptions].filter(Boolean).join(' '),
       },
       bundling: {
