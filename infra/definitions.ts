@@ -43,9 +43,6 @@ export interface FunctionDefinition<Name extends FunctionName = FunctionName> {
 /** The repository root: esbuild runs there and resolves `#shared/*` through its package.json. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** The lock file NodejsFunction hashes; given explicitly so synthesis does not depend on the cwd. */
-export const DEPS_LOCK_FILE = fileURLToPath(new URL('../package-lock.json', import.meta.url));
-
 /** `functions/<name>/handler.ts`, resolved from this file so the cwd of `cdk` or jest does not matter. */
 export function functionEntry(name: string): string {
   return fileURLToPath(new URL(`../functions/${name}/handler.ts`, import.meta.url));

@@ -7,7 +7,7 @@ import { log } from './log.ts';
 import { noProcessor, type ProcessorRegistry, unconfiguredProcessor } from './ports/processor.ts';
 import type { TimerScheduler } from './ports/scheduler.ts';
 import type { WebhookTranslator } from './ports/webhooks.ts';
-import { loadProcessorSettings, type ProcessorSettings } from './processor-settings.ts';
+import type { ProcessorSettings } from './processor-settings.ts';
 import { createDocumentClient } from './store/client.ts';
 import { Store } from './store/store.ts';
 import type { Dependencies } from './usecases/deps.ts';
@@ -17,6 +17,10 @@ export const newId = (prefix: string) => `${prefix}_${ulid().toLowerCase()}`;
 /** shared/adapters/eventbridge-scheduler.ts, as the wiring uses it. */
 export interface SchedulerAdapterModule {
   eventBridgeTimers(config: EventBridgeSchedulerConfig, clock: Clock): TimerScheduler;
+}
+/** shared/processor-settings.ts, as the wiring uses it (it brings the Secrets Manager client). */
+export interface ProcessorSecretModule {
+  loadProcessorSettings(): Promise<ProcessorSettings>;
 }
 /** shared/adapters/processors.ts, as the wiring uses it. */
 export interface ProcessorAdapterModule {
@@ -33,6 +37,12 @@ export interface PayPalWebhookModule {
 
 type Loader<Module> = () => Promise<Module>;
 type NeedsOf<N extends FunctionName> = (typeof FUNCTION_NEEDS)[N];
+/** `readsProcessorSecret`, for the compiler. */
+type ReadsSecret<Needs extends FunctionNeeds> = Needs['processorCalls'] extends true
+  ? true
+  : Needs['verifiesWebhooks'] extends null
+    ? false
+    : true;
 /** A required entry when the function needs it, a forbidden one otherwise. */
 type Slot<Needed extends boolean, Key extends string, Value> = Needed extends true
   ? { readonly [K in Key]: Value }
@@ -50,6 +60,7 @@ export type AdapterLoaders<N extends FunctionName> = Slot<
   'timers',
   Loader<SchedulerAdapterModule>
 > &
+  Slot<ReadsSecret<NeedsOf<N>>, 'processorSecret', Loader<ProcessorSecretModule>> &
   Slot<NeedsOf<N>['processorCalls'], 'processors', Loader<ProcessorAdapterModule>> &
   Slot<NeedsOf<N>['verifiesWebhooks'] extends 'stripe' ? true : false, 'stripeWebhooks', Loader<StripeWebhookModule>> &
   Slot<NeedsOf<N>['verifiesWebhooks'] extends 'paypal' ? true : false, 'payPalWebhooks', Loader<PayPalWebhookModule>>;
@@ -62,6 +73,7 @@ export type Wired<N extends FunctionName> = {
 
 /** Every loader a function could be given; what `AdapterLoaders<N>` is, whatever N. */
 interface AnyAdapterLoaders {
+  readonly processorSecret?: Loader<ProcessorSecretModule>;
   readonly timers?: Loader<SchedulerAdapterModule>;
   readonly processors?: Loader<ProcessorAdapterModule>;
   readonly stripeWebhooks?: Loader<StripeWebhookModule>;
@@ -105,10 +117,11 @@ export function productionHandler<N extends FunctionName, Args extends unknown[]
     processors,
   });
 
-  if (!readsProcessorSecret(needs)) return build({ deps: deps(noProcessors()) });
+  const { processorSecret } = given;
+  if (!processorSecret) return build({ deps: deps(noProcessors()) });
 
   const handler = lazy(async () => {
-    const settings = await loadProcessorSettings();
+    const settings = await (await processorSecret()).loadProcessorSettings();
     const processors = given.processors ? (await given.processors()).processorRegistry(settings) : noProcessors();
     const webhookTranslator = await translatorFor(given, settings);
     return build({
@@ -132,6 +145,7 @@ export function productionHandler<N extends FunctionName, Args extends unknown[]
 /** Belt and braces for the compile-time check: a loader given or missing against the needs is a wiring bug. */
 function assertLoadersMatch(name: string, needs: FunctionNeeds, loaders: AnyAdapterLoaders): void {
   const expected: Record<keyof AnyAdapterLoaders, boolean> = {
+    processorSecret: readsProcessorSecret(needs),
     timers: needs.timers,
     processors: needs.processorCalls,
     stripeWebhooks: needs.verifiesWebhooks === 'stripe',

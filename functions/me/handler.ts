@@ -5,6 +5,7 @@ import { createMeHandler } from './app.ts';
 export const handler = productionHandler(
   'me',
   {
+    processorSecret: () => import('#shared/processor-settings.ts'),
     timers: () => import('#shared/adapters/eventbridge-scheduler.ts'),
     processors: () => import('#shared/adapters/processors.ts'),
   },

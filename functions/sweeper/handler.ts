@@ -4,6 +4,7 @@ import { createSweeperHandler } from './app.ts';
 export const handler = productionHandler(
   'sweeper',
   {
+    processorSecret: () => import('#shared/processor-settings.ts'),
     timers: () => import('#shared/adapters/eventbridge-scheduler.ts'),
     processors: () => import('#shared/adapters/processors.ts'),
   },

@@ -4,6 +4,7 @@ import { createTimerHandler } from './app.ts';
 export const handler = productionHandler(
   'timer',
   {
+    processorSecret: () => import('#shared/processor-settings.ts'),
     timers: () => import('#shared/adapters/eventbridge-scheduler.ts'),
     processors: () => import('#shared/adapters/processors.ts'),
   },

@@ -4,6 +4,7 @@ import { createPayPalWebhookHandler } from './app.ts';
 export const handler = productionHandler(
   'webhook-paypal',
   {
+    processorSecret: () => import('#shared/processor-settings.ts'),
     timers: () => import('#shared/adapters/eventbridge-scheduler.ts'),
     payPalWebhooks: () => import('#shared/adapters/paypal-webhook.ts'),
   },

@@ -4,6 +4,7 @@ import { createStripeWebhookHandler } from './app.ts';
 export const handler = productionHandler(
   'webhook-stripe',
   {
+    processorSecret: () => import('#shared/processor-settings.ts'),
     timers: () => import('#shared/adapters/eventbridge-scheduler.ts'),
     stripeWebhooks: () => import('#shared/adapters/stripe-webhook.ts'),
   },
