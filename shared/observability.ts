@@ -41,8 +41,12 @@ export function observed<TEvent, TResult>(
   return (...[event, context]) => wrapped(event as TEvent, context ?? contextOutsideLambda(functionName));
 }
 
-/** What a handler sees when it runs outside Lambda: its own request id, no deadline worth the name. */
+/** Lambda's longest timeout: outside Lambda, the deadline a handler is given (middy aborts just before it). */
+const LONGEST_LAMBDA_TIMEOUT_MS = 15 * 60 * 1000;
+
+/** What a handler sees when it runs outside Lambda: its own request id, and the longest deadline Lambda has. */
 function contextOutsideLambda(functionName: string): Context {
+  const started = Date.now();
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,
@@ -52,7 +56,7 @@ function contextOutsideLambda(functionName: string): Context {
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
-    getRemainingTimeInMillis: () => Number.MAX_SAFE_INTEGER,
+    getRemainingTimeInMillis: () => LONGEST_LAMBDA_TIMEOUT_MS - (Date.now() - started),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
