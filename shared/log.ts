@@ -15,12 +15,13 @@ const config = loadObservabilityConfig();
  * the same objects indented for people.
  *
  * Never log a secret, a token, a signature header or a raw webhook body; log ids, not customer emails
- * (README, Configuration). Pass an error as is (`{ error }`): Powertools writes its name, message, stack and
- * cause.
+ * (README, Configuration). Log an error through `describeError`, not as is: Powertools would write every own
+ * property of the error too, and SDK errors carry data (a failed condition's `Item`, a processor's raw
+ * response) that may hold customer details.
  */
 export const log = new Logger({ serviceName: config.serviceName, logLevel: config.logLevel });
 
-/** A plain description of a thrown value, for callers that build their own fields. */
+/** A thrown value as a log field: its name, message and stack, and nothing it carries besides. */
 export function describeError(error: unknown) {
   return error instanceof Error
     ? { name: error.name, message: error.message, stack: error.stack }

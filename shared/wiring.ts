@@ -3,7 +3,7 @@ import { type EventBridgeSchedulerConfig, loadConfig, loadSchedulerConfig, requi
 import { type Clock, systemClock } from './domain/time.ts';
 import { FUNCTION_NEEDS, type FunctionName, type FunctionNeeds, readsProcessorSecret } from './function-needs.ts';
 import { lazy } from './lazy.ts';
-import { log } from './log.ts';
+import { describeError, log } from './log.ts';
 import { noProcessor, type ProcessorRegistry, unconfiguredProcessor } from './ports/processor.ts';
 import type { TimerScheduler } from './ports/scheduler.ts';
 import type { WebhookTranslator } from './ports/webhooks.ts';
@@ -135,7 +135,9 @@ export function productionHandler<N extends FunctionName, Args extends unknown[]
     try {
       ready = await handler();
     } catch (error) {
-      log.error('the function could not be wired: processor settings or an adapter failed to load', { error });
+      log.error('the function could not be wired: processor settings or an adapter failed to load', {
+        error: describeError(error),
+      });
       throw error;
     }
     return ready(...args);

@@ -1,4 +1,4 @@
-import { log } from '#shared/log.ts';
+import { describeError, log } from '#shared/log.ts';
 import { type ObservedHandler, observed } from '#shared/observability.ts';
 import type { Dependencies } from '#shared/usecases/deps.ts';
 import { runDueActions } from '#shared/usecases/timers.ts';
@@ -28,7 +28,7 @@ export function createSweeperHandler(
         if (result.applied.length > 0) applied++;
       } catch (error) {
         failed++;
-        log.error('sweep failed', { siteId: item.siteId, purchaseId: item.purchaseId, error });
+        log.error('sweep failed', { siteId: item.siteId, purchaseId: item.purchaseId, error: describeError(error) });
       }
     }
     const summary = { due: due.length, applied, failed };

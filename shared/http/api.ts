@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import { UnauthorizedError } from '../domain/errors.ts';
 import { type Clock, systemClock } from '../domain/time.ts';
 import type { Actor } from '../domain/types.ts';
-import { log } from '../log.ts';
+import { describeError, log } from '../log.ts';
 import { observability } from '../observability.ts';
 import { HttpError, toErrorResponse } from './errors.ts';
 import { actorOf, authorize, type Principal, principalFromClaims } from './principal.ts';
@@ -98,7 +98,7 @@ const replies = (): MiddlewareObj<ApiEvent, ApiResult> => ({
   onError: async (request) => {
     const { statusCode, body } = toErrorResponse(request.error);
     const routeKey = request.event.routeKey;
-    if (statusCode >= 500) log.error('request failed', { routeKey, statusCode, error: request.error });
+    if (statusCode >= 500) log.error('request failed', { routeKey, statusCode, error: describeError(request.error) });
     else log.info('request refused', { routeKey, statusCode, errorCode: body.error.code });
     request.response = toResult({ statusCode, body });
   },
