@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { domainEventSchema } from '../../shared/domain/event-catalog.ts';
 import { admin, apiHarness, seedSite } from '../support/harness.ts';
 
 // Issue 9, items 1 and 4: every change writes its events in the same transaction, numbered 1, 2, 3… per
@@ -12,6 +13,8 @@ async function allEvents(api: ReturnType<typeof apiHarness>, siteId: string, que
       claims: admin(siteId),
     });
     expect(page.status).toBe(200);
+    // Every event a consumer reads matches the published catalog's schema of its type.
+    for (const event of page.body.items) expect(domainEventSchema.safeParse(event).error).toBeUndefined();
     events.push(...page.body.items);
     after = page.body.nextCursor;
   } while (after);
@@ -65,7 +68,7 @@ describe('domain events (transactional outbox)', () => {
     expect(events.map((e) => e.sequence)).toEqual(Array.from({ length: history.length }, (_, i) => i + 1));
     expect(events.map((e) => e.type)).toEqual(history.map((h: { type: string }) => h.type));
     expect(events.at(-1).data.purchase).toEqual((await api.call('GET', path, { claims })).body);
-  });
+  }, 30_000);
 
   it('a rejected command writes no event', async () => {
     const api = apiHarness();
