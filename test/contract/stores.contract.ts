@@ -405,6 +405,64 @@ export function describeStoreContract(name: string, makeStores: () => Stores | P
       });
     });
 
+    describe('concurrent writes', () => {
+      const outcomes = (results: PromiseSettledResult<unknown>[]) =>
+        results.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as Error).constructor.name)).sort();
+
+      it('of several saves from the same version exactly one lands; the others are ConcurrentModificationError', async () => {
+        const purchase = await created();
+        const attempts = Array.from({ length: 6 }, (_, i) =>
+          changed(purchase, { updatedAt: `2026-03-0${i + 2}T00:00:00.000Z` }, [entry('billing.updated', { i })]),
+        );
+        const results = await Promise.allSettled(attempts.map((change) => stores.purchases.savePurchase(change, 1)));
+        expect(outcomes(results)).toEqual([...Array(5).fill('ConcurrentModificationError'), 'ok']);
+        const winner = attempts[results.findIndex((r) => r.status === 'fulfilled')]!;
+        expect(await snapshot(purchase)).toMatchObject({
+          purchase: winner.purchase,
+          customerCopies: [winner.purchase],
+          history: [entry('purchase.granted'), ...winner.history],
+        });
+      });
+
+      it('of several creates linking one subscription exactly one lands; the others are ConflictError on the link', async () => {
+        const subscriptionId = uid('sub');
+        const siteId = uid('site');
+        const attempts = Array.from({ length: 6 }, () =>
+          aPurchase({ siteId, processorSubscriptionId: subscriptionId }),
+        );
+        const results = await Promise.allSettled(attempts.map((p) => stores.purchases.createPurchase(granted(p))));
+        expect(outcomes(results)).toEqual([...Array(5).fill('ConflictError'), 'ok']);
+        const winner = attempts[results.findIndex((r) => r.status === 'fulfilled')]!;
+        await expect(stores.purchases.findByProcessorSubscription('stripe', subscriptionId)).resolves.toEqual({
+          siteId,
+          purchaseId: winner.purchaseId,
+        });
+        const losers = attempts.filter((p) => p !== winner);
+        for (const loser of losers)
+          await expect(stores.purchases.getPurchase(siteId, loser.purchaseId)).resolves.toBeNull();
+      });
+
+      it('of several deliveries of one processor event exactly one lands; the others are refused', async () => {
+        const purchase = await created();
+        const delivery = event();
+        const results = await Promise.allSettled(
+          Array.from({ length: 6 }, () =>
+            stores.purchases.savePurchase(changed(purchase, { status: 'past_due' }), 1, { processorEvent: delivery }),
+          ),
+        );
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        for (const result of results) {
+          if (result.status === 'rejected') {
+            expect(
+              result.reason instanceof DuplicateProcessorEventError ||
+                result.reason instanceof ConcurrentModificationError,
+            ).toBe(true);
+          }
+        }
+        expect((await snapshot(purchase)).history).toHaveLength(2);
+      });
+    });
+
     describe('idempotency', () => {
       it('the first claim wins; a second claim gets the first record back', async () => {
         const purchase = await created();
