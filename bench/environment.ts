@@ -8,7 +8,7 @@ import { processorRegistry } from '../shared/adapters/processors.ts';
 import { systemClock } from '../shared/domain/time.ts';
 import type { TimerScheduler } from '../shared/ports/scheduler.ts';
 import { createDocumentClient } from '../shared/store/client.ts';
-import { Store } from '../shared/store/store.ts';
+import { createDynamoStores } from '../shared/store/index.ts';
 import type { Dependencies } from '../shared/usecases/deps.ts';
 import { newId } from '../shared/wiring.ts';
 import { CallCounter } from './calls.ts';
@@ -51,7 +51,7 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     db = createDocumentClient({ endpoint: dynamo.endpoint });
     const calls = new CallCounter().attach(db);
     const deps: Dependencies = {
-      store: new Store(db, tableName),
+      ...createDynamoStores(db, tableName),
       clock: systemClock,
       newId,
       scheduler: countingScheduler(calls),

@@ -158,7 +158,7 @@ export const webhooks: Section = {
       const expectedStatus = sent % 2 === 1 ? 'pending_cancellation' : 'active';
       const added = historyAfterUpdates.get(purchaseId)! - historyBefore.get(purchaseId)!;
       if (added !== sent) fail(`${purchaseId}: ${added} history entries added by ${sent} updates`);
-      const purchase = await env.deps.store.getPurchase(siteId, purchaseId);
+      const purchase = await env.deps.purchases.getPurchase(siteId, purchaseId);
       if (purchase?.status !== expectedStatus) {
         fail(`${purchaseId}: status ${purchase?.status} after ${sent} updates, expected ${expectedStatus}`);
       }
@@ -416,7 +416,7 @@ const deliver = (handler: LambdaHandler, event: ApiEvent) => invoke(handler, eve
 async function historyCounts(env: BenchEnvironment, siteId: string, purchaseIds: readonly string[]) {
   const counts = new Map<string, number>();
   for (const purchaseId of purchaseIds) {
-    counts.set(purchaseId, (await env.deps.store.listHistory(siteId, purchaseId)).length);
+    counts.set(purchaseId, (await env.deps.purchases.listHistory(siteId, purchaseId)).length);
   }
   return counts;
 }
@@ -424,7 +424,7 @@ async function historyCounts(env: BenchEnvironment, siteId: string, purchaseIds:
 async function versions(env: BenchEnvironment, siteId: string, purchaseIds: readonly string[]) {
   const result = new Map<string, number | undefined>();
   for (const purchaseId of purchaseIds) {
-    result.set(purchaseId, (await env.deps.store.getPurchase(siteId, purchaseId))?.version);
+    result.set(purchaseId, (await env.deps.purchases.getPurchase(siteId, purchaseId))?.version);
   }
   return result;
 }

@@ -4,7 +4,7 @@ import { systemClock } from './domain/time.ts';
 import { noProcessor, type ProcessorRegistry, unconfiguredProcessor } from './ports/processor.ts';
 import type { TimerScheduler } from './ports/scheduler.ts';
 import { createDocumentClient } from './store/client.ts';
-import { Store } from './store/store.ts';
+import { createDynamoStores } from './store/index.ts';
 import type { Dependencies } from './usecases/deps.ts';
 
 export const newId = (prefix: string) => `${prefix}_${ulid().toLowerCase()}`;
@@ -39,7 +39,7 @@ export function productionDependencies(
   options: { timers?: (clock: typeof systemClock) => TimerScheduler; processors?: ProcessorRegistry } = {},
 ): Dependencies {
   const config = loadConfig();
-  const store = new Store(createDocumentClient({ endpoint: config.dynamodbEndpoint }), config.tableName);
+  const stores = createDynamoStores(createDocumentClient({ endpoint: config.dynamodbEndpoint }), config.tableName);
   const scheduler = options.timers ? options.timers(systemClock) : noTimers;
-  return { store, clock: systemClock, newId, scheduler, processors: options.processors ?? noProcessors() };
+  return { ...stores, clock: systemClock, newId, scheduler, processors: options.processors ?? noProcessors() };
 }

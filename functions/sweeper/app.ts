@@ -7,10 +7,10 @@ import { runDueActions } from '#shared/usecases/timers.ts';
  * so that a lost or failed timer costs minutes of explicit state, never access: access checks are exact
  * anyway (rule 14). One purchase failing does not stop the others.
  */
-export function createSweeperHandler(deps: Pick<Dependencies, 'store' | 'scheduler' | 'clock' | 'processors'>) {
+export function createSweeperHandler(deps: Pick<Dependencies, 'purchases' | 'scheduler' | 'clock' | 'processors'>) {
   return async () => {
     const now = deps.clock();
-    const due = await deps.store.listDue(now);
+    const due = await deps.purchases.listDue(now);
     let applied = 0;
     let failed = 0;
     for (const item of due) {

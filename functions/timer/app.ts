@@ -22,7 +22,7 @@ const MAX_EARLY_MS = 5_000;
  * Target of the one-time schedules. The state decides, not the timer: a stale or duplicate delivery does
  * nothing. A malformed event throws, so Scheduler retries it and then parks it in the dead-letter queue.
  */
-export function createTimerHandler(deps: Pick<Dependencies, 'store' | 'scheduler' | 'clock' | 'processors'>) {
+export function createTimerHandler(deps: Pick<Dependencies, 'purchases' | 'scheduler' | 'clock' | 'processors'>) {
   return async (event: unknown) => {
     const timer: TimerEvent = parseInput(timerEvent, event, 'event');
     const clockNow = deps.clock();

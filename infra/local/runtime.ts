@@ -7,7 +7,7 @@ import { type Clock, systemClock } from '../../shared/domain/time.ts';
 import { toErrorResponse } from '../../shared/http/errors.ts';
 import { parseInput } from '../../shared/http/validation.ts';
 import { createDocumentClient } from '../../shared/store/client.ts';
-import { Store } from '../../shared/store/store.ts';
+import { createDynamoStores } from '../../shared/store/index.ts';
 import type { Dependencies } from '../../shared/usecases/deps.ts';
 import { newId } from '../../shared/wiring.ts';
 import { LocalScheduler } from './scheduler.ts';
@@ -29,6 +29,7 @@ import {
   sendResult,
 } from './gateway.ts';
 import { type LocalProcessors, startLocalProcessors } from './processors.ts';
+import { LocalScheduleStore } from './schedule-store.ts';
 import { LocalTokenIssuer, tokenRequest } from './tokens.ts';
 
 export interface LocalRuntimeOptions {
@@ -73,10 +74,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   try {
     await ensureTable(dynamodbEndpoint, tableName);
     const db = createDocumentClient({ endpoint: dynamodbEndpoint });
-    const store = new Store(db, tableName);
-    const scheduler = new LocalScheduler(store, clock);
+    const scheduler = new LocalScheduler(new LocalScheduleStore(db, tableName), clock);
     processors = await startLocalProcessors(options.env ?? process.env);
-    const deps: Dependencies = { store, clock, newId, scheduler, processors: processorRegistry(processors.settings) };
+    const deps: Dependencies = {
+      ...createDynamoStores(db, tableName),
+      clock,
+      newId,
+      scheduler,
+      processors: processorRegistry(processors.settings),
+    };
     const wiring: LocalWiring = {
       deps,
       stripeWebhooks: processors.stripeWebhooks,

@@ -1,6 +1,6 @@
 import type { Clock } from '../../shared/domain/time.ts';
 import { type TimerEvent, type TimerScheduler, timerName } from '../../shared/ports/scheduler.ts';
-import type { Store } from '../../shared/store/store.ts';
+import type { LocalSchedule, LocalScheduleStore } from './schedule-store.ts';
 
 /** Like Scheduler's retry policy: back off, then give up into a dead-letter list. */
 const RETRY_DELAYS_MS = [500, 1_000, 2_000, 4_000, 8_000];
@@ -33,7 +33,7 @@ export class LocalScheduler implements TimerScheduler {
   readonly deadLetters: FiredTimer[] = [];
 
   constructor(
-    private readonly store: Store,
+    private readonly schedules: LocalScheduleStore,
     private readonly clock: Clock,
     private target: (timer: TimerEvent) => Promise<unknown> = async () => undefined,
   ) {}
@@ -45,23 +45,25 @@ export class LocalScheduler implements TimerScheduler {
 
   async upsert(timer: TimerEvent): Promise<void> {
     const name = timerName(timer);
-    await this.store.putLocalSchedule(name, { timer });
+    await this.schedules.put({ name, timer });
     this.arm(name, timer);
   }
 
   async remove(timer: Omit<TimerEvent, 'dueAt'>): Promise<void> {
     const name = timerName(timer);
     this.disarm(name);
-    await this.store.deleteLocalSchedule(name);
+    await this.schedules.delete(name);
+  }
+
+  /** The timers as persisted in DynamoDB Local (what a restart would re-arm). */
+  persisted(): Promise<LocalSchedule[]> {
+    return this.schedules.list();
   }
 
   /** Loads persisted schedules: overdue ones fire now, the rest are armed. */
   async start(): Promise<number> {
-    const schedules = await this.store.listLocalSchedules();
-    for (const item of schedules) {
-      const timer = item.timer as TimerEvent;
-      this.arm(String(item.name), timer);
-    }
+    const schedules = await this.schedules.list();
+    for (const { name, timer } of schedules) this.arm(name, timer);
     return schedules.length;
   }
 
@@ -114,7 +116,7 @@ export class LocalScheduler implements TimerScheduler {
         await this.target(timer);
         this.record(name, timer, attempts, true);
         // ActionAfterCompletion: DELETE — unless the timer was moved while it ran.
-        if (this.generation.get(name) === generation) await this.store.deleteLocalSchedule(name);
+        if (this.generation.get(name) === generation) await this.schedules.delete(name);
         return;
       } catch (error) {
         const delay = RETRY_DELAYS_MS[attempts - 1];

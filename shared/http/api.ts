@@ -111,9 +111,14 @@ function toResult(reply: Reply): ApiResult {
 /** Maps every thrown error to the documented error body; unexpected ones are logged and become a bare 500. */
 const errorResponses = (): MiddlewareObj<ApiEvent, ApiResult> => ({
   onError: async (request) => {
-    const { statusCode, body } = toErrorResponse(request.error);
+    const correlationId = request.context?.awsRequestId;
+    const { statusCode, body } = toErrorResponse(request.error, correlationId);
     if (statusCode >= 500) {
-      log.error('unhandled error', { routeKey: request.event.routeKey, error: describeError(request.error) });
+      log.error('unhandled error', {
+        routeKey: request.event.routeKey,
+        correlationId,
+        error: describeError(request.error),
+      });
     }
     request.response = toResult({ statusCode, body });
   },

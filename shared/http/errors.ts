@@ -24,23 +24,43 @@ export class HttpError extends DomainError {
 }
 
 export interface ErrorBody {
-  error: { code: string; message: string; details: FieldProblem[]; redirectUrl?: string };
+  error: { code: string; message: string; details: FieldProblem[]; redirectUrl?: string; correlationId?: string };
 }
 
-/** Maps a thrown error to its status and body. Anything not named here is a 500 with no internals leaked. */
-export function toErrorResponse(error: unknown): { statusCode: number; body: ErrorBody } {
+type ErrorFamily = abstract new (...args: never[]) => DomainError;
+
+/**
+ * Every family of domain errors and its status, on purpose. A subclass answers as its nearest mapped
+ * ancestor (a new kind of conflict is a 409); a DomainError of no mapped family is a bug, answered as a 500
+ * like any unexpected error, never silently as a 400. test/unit/errors.test.ts fails when an exported error
+ * class has no family here.
+ */
+export const ERROR_FAMILIES: ReadonlyArray<readonly [ErrorFamily, number, string]> = [
+  [InvalidInputError, 400, 'invalid_request'],
+  [UnauthorizedError, 401, 'unauthorized'],
+  [ForbiddenError, 403, 'forbidden'],
+  [NotFoundError, 404, 'not_found'],
+  [ConflictError, 409, 'conflict'],
+  [UnprocessableError, 422, 'unprocessable'],
+];
+
+/** The mapped family an error belongs to, or null. */
+export function familyOf(error: DomainError): { statusCode: number; code: string } | null {
+  const family = ERROR_FAMILIES.find(([type]) => error instanceof type);
+  return family ? { statusCode: family[1], code: family[2] } : null;
+}
+
+/**
+ * Maps a thrown error to its status and body. Anything not named here is a 500 with no internals leaked,
+ * carrying `correlationId` (the request id the error was logged with) so support can find the log line.
+ */
+export function toErrorResponse(error: unknown, correlationId?: string): { statusCode: number; body: ErrorBody } {
   const body = (code: string, message: string, details: FieldProblem[] = []): ErrorBody => ({
     error: { code, message, details },
   });
   if (error instanceof HttpError) {
     return { statusCode: error.statusCode, body: body(error.code, error.message, error.details) };
   }
-  if (error instanceof InvalidInputError) {
-    return { statusCode: 400, body: body('invalid_request', error.message, error.details) };
-  }
-  if (error instanceof UnauthorizedError) return { statusCode: 401, body: body('unauthorized', error.message) };
-  if (error instanceof ForbiddenError) return { statusCode: 403, body: body('forbidden', error.message) };
-  if (error instanceof NotFoundError) return { statusCode: 404, body: body('not_found', error.message) };
   if (error instanceof CancelAtProcessorError) {
     return {
       statusCode: 409,
@@ -49,11 +69,9 @@ export function toErrorResponse(error: unknown): { statusCode: number; body: Err
       },
     };
   }
-  if (error instanceof ConflictError) {
-    return { statusCode: 409, body: body('conflict', error.message, error.details) };
-  }
-  if (error instanceof UnprocessableError) {
-    return { statusCode: 422, body: body('unprocessable', error.message, error.details) };
+  if (error instanceof DomainError) {
+    const family = familyOf(error);
+    if (family) return { statusCode: family.statusCode, body: body(family.code, error.message, error.details) };
   }
   if (error instanceof ProcessorError && error.rejectsRequest) {
     // The processor refused the request itself (amount too large, no such subscription): retrying cannot
@@ -70,6 +88,7 @@ export function toErrorResponse(error: unknown): { statusCode: number; body: Err
   if (error instanceof ProcessorError) {
     return { statusCode: 502, body: body('processor_error', `the payment processor failed: ${error.message}`) };
   }
-  if (error instanceof DomainError) return { statusCode: 400, body: body('invalid_request', error.message) };
-  return { statusCode: 500, body: body('internal_error', 'internal error; the request may be retried') };
+  const internal = body('internal_error', 'internal error; the request may be retried');
+  if (correlationId) internal.error.correlationId = correlationId;
+  return { statusCode: 500, body: internal };
 }

@@ -5,7 +5,12 @@ import type { IdempotencyRecord } from '../domain/idempotency.ts';
  * the same transaction as the effect it guards (PurchaseStore.savePurchase with `idempotency`).
  */
 export interface IdempotencyStore {
-  getIdempotencyRecord(siteId: string, purchaseId: string, scope: string, key: string): Promise<IdempotencyRecord | null>;
+  getIdempotencyRecord(
+    siteId: string,
+    purchaseId: string,
+    scope: string,
+    key: string,
+  ): Promise<IdempotencyRecord | null>;
   /** Null when this request claimed the key; else the record another request wrote first. */
   claimIdempotencyKey(record: IdempotencyRecord): Promise<IdempotencyRecord | null>;
 }

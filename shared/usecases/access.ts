@@ -6,12 +6,12 @@ import type { Dependencies } from './deps.ts';
  * partition, then a pure decision at `now`; exact to the millisecond whatever the timers did.
  */
 export async function customerLibraryAccess(
-  deps: Pick<Dependencies, 'store'>,
+  deps: Pick<Dependencies, 'purchases'>,
   siteId: string,
   customerId: string,
   now: Date,
 ): Promise<{ customerId: string; products: Omit<ProductAccess, 'reason'>[] }> {
-  const purchases = await deps.store.getCustomerPurchases(siteId, customerId);
+  const purchases = await deps.purchases.getCustomerPurchases(siteId, customerId);
   const products = libraryAccess(purchases, now).map(({ productId, hasAccess, until }) => ({
     productId,
     hasAccess,
@@ -21,12 +21,12 @@ export async function customerLibraryAccess(
 }
 
 export async function customerProductAccess(
-  deps: Pick<Dependencies, 'store'>,
+  deps: Pick<Dependencies, 'purchases'>,
   siteId: string,
   customerId: string,
   productId: string,
   now: Date,
 ): Promise<ProductAccess> {
-  const purchases = await deps.store.getCustomerPurchases(siteId, customerId);
+  const purchases = await deps.purchases.getCustomerPurchases(siteId, customerId);
   return productAccess(purchases, productId, now);
 }

@@ -41,7 +41,7 @@ async function billingCommand(
       const change = decide(current);
       const key = `${purchaseId}:${current.version}:${command}`;
       await act(deps.processors[current.processor], current, change, key);
-      await deps.store.savePurchase(change, current.version, { allowedFrom: from });
+      await deps.purchases.savePurchase(change, current.version, { allowedFrom: from });
       return { current, change };
     },
     { attempts: MAX_ATTEMPTS },
@@ -141,6 +141,6 @@ export async function listSubscriptions(
   limit: number,
   cursor: string | null,
 ) {
-  const page = await deps.store.listSubscriptions(siteId, filter, limit, cursor);
+  const page = await deps.purchases.listSubscriptions(siteId, filter, limit, cursor);
   return { items: page.items.map(purchaseView), nextCursor: page.nextCursor };
 }

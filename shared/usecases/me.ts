@@ -7,9 +7,9 @@ import type { Dependencies } from './deps.ts';
 
 /** The customer's library: the products they may use now, with names and until when. */
 export async function myLibrary(deps: Dependencies, siteId: string, customerId: string, now: Date) {
-  const purchases = await deps.store.getCustomerPurchases(siteId, customerId);
+  const purchases = await deps.purchases.getCustomerPurchases(siteId, customerId);
   const accessible = libraryAccess(purchases, now).filter((entry) => entry.hasAccess);
-  const products = await deps.store.getProducts(
+  const products = await deps.catalog.getProducts(
     siteId,
     accessible.map((entry) => entry.productId),
   );
@@ -25,8 +25,8 @@ export async function myLibrary(deps: Dependencies, siteId: string, customerId: 
 /** The customer's subscriptions and payment plans, and whether they may cancel them here. */
 export async function mySubscriptions(deps: Dependencies, siteId: string, customerId: string) {
   const [purchases, settings] = await Promise.all([
-    deps.store.getCustomerPurchases(siteId, customerId),
-    deps.store.getSettings(siteId),
+    deps.purchases.getCustomerPurchases(siteId, customerId),
+    deps.catalog.getSettings(siteId),
   ]);
   return {
     items: purchases.filter(isRecurring).map((p) => ({
@@ -57,8 +57,8 @@ export async function selfCancel(
   payPalRedirect: (subscriptionId: string) => string,
 ) {
   const [settings, purchase] = await Promise.all([
-    deps.store.getSettings(siteId),
-    deps.store.getPurchase(siteId, purchaseId),
+    deps.catalog.getSettings(siteId),
+    deps.purchases.getPurchase(siteId, purchaseId),
   ]);
   if (!purchase || purchase.customerId !== customerId) throw new PurchaseNotFoundError(purchaseId);
   if (!settings.selfCancelEnabled)

@@ -28,8 +28,8 @@ export async function grantOfferToCustomer(
   now: Date,
 ): Promise<PurchaseView> {
   const [customer, offer] = await Promise.all([
-    deps.store.getCustomer(siteId, request.customerId),
-    deps.store.getOffer(siteId, request.offerId),
+    deps.catalog.getCustomer(siteId, request.customerId),
+    deps.catalog.getOffer(siteId, request.offerId),
   ]);
   const problems = [
     ...(customer ? [] : [{ field: 'customerId', message: `customer ${request.customerId} does not exist` }]),
@@ -59,7 +59,7 @@ export async function grantOfferToCustomer(
     actor,
     now,
   });
-  await deps.store.createPurchase(change);
+  await deps.purchases.createPurchase(change);
   await syncTimers(deps.scheduler, null, change.purchase);
   return purchaseView(change.purchase);
 }
@@ -74,7 +74,7 @@ export async function getHistory(
   purchaseId: string,
 ): Promise<{ items: HistoryEntry[] }> {
   await loadPurchase(deps, siteId, purchaseId);
-  return { items: await deps.store.listHistory(siteId, purchaseId) };
+  return { items: await deps.purchases.listHistory(siteId, purchaseId) };
 }
 
 /**
@@ -84,7 +84,7 @@ export async function getHistory(
  * `decide` returns null when the state already is what was asked (an idempotent no-op).
  */
 export async function changePurchase(
-  deps: Pick<Dependencies, 'store'>,
+  deps: Pick<Dependencies, 'purchases'>,
   siteId: string,
   purchaseId: string,
   decide: (purchase: Purchase) => PurchaseChange | null,
@@ -94,7 +94,7 @@ export async function changePurchase(
     const current = await loadPurchase(deps, siteId, purchaseId);
     const change = decide(current);
     if (!change) return { before: current, after: current };
-    await deps.store.savePurchase(change, current.version, { allowedFrom });
+    await deps.purchases.savePurchase(change, current.version, { allowedFrom });
     return { before: current, after: change.purchase };
   });
 }

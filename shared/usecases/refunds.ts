@@ -55,7 +55,7 @@ export async function refundPurchase(
       }
     : null;
   if (claim) {
-    const earlier = await deps.store.getIdempotencyRecord(siteId, purchaseId, SCOPE, claim.key);
+    const earlier = await deps.idempotency.getIdempotencyRecord(siteId, purchaseId, SCOPE, claim.key);
     const replay = earlier && replayOf(earlier, claim);
     if (replay) return replay;
   }
@@ -64,7 +64,7 @@ export async function refundPurchase(
   const payment = await processor.paymentToRefund(first);
   checkRefund(first, payment, input.amount);
   if (claim) {
-    const winner = await deps.store.claimIdempotencyKey(claim);
+    const winner = await deps.idempotency.claimIdempotencyKey(claim);
     const replay = winner && replayOf(winner, claim);
     if (replay) return replay;
   }
@@ -81,7 +81,7 @@ export async function refundPurchase(
     async (attempt): Promise<RefundResult | { change: ReturnType<typeof recordRefund> }> => {
       if (attempt > 1) {
         current = await loadPurchase(deps, siteId, purchaseId);
-        const completed = claim && (await deps.store.getIdempotencyRecord(siteId, purchaseId, SCOPE, claim.key));
+        const completed = claim && (await deps.idempotency.getIdempotencyRecord(siteId, purchaseId, SCOPE, claim.key));
         const replay = completed && claim && replayOf(completed, claim);
         if (replay) return replay;
       }
@@ -102,7 +102,7 @@ export async function refundPurchase(
       const idempotency = claim
         ? { ...claim, status: 'completed' as const, response: { statusCode: 201, body } }
         : undefined;
-      await deps.store.savePurchase(change, current.version, { idempotency });
+      await deps.purchases.savePurchase(change, current.version, { idempotency });
       return { change };
     },
   );

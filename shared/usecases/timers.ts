@@ -44,7 +44,7 @@ export interface DueRun {
  * timer therefore does nothing. Then re-arms the timers the new state still waits for.
  */
 export async function runDueActions(
-  deps: Pick<Dependencies, 'store' | 'scheduler' | 'processors'>,
+  deps: Pick<Dependencies, 'purchases' | 'scheduler' | 'processors'>,
   siteId: string,
   purchaseId: string,
   now: Date,
@@ -68,7 +68,7 @@ export async function runDueActions(
     if (applied.includes('billing.unpaused') && !processor.schedulesCancellation) {
       await processor.unpause(before, `${purchaseId}:${before.version}:pause-ended`);
     }
-    await deps.store.savePurchase(change, before.version);
+    await deps.purchases.savePurchase(change, before.version);
     return { before, change, applied };
   });
   if (!result) return { purchaseId, applied: [] };

@@ -1,11 +1,11 @@
-import { ConcurrentModificationError, ConflictError } from '../domain/errors.ts';
+import { ConcurrentModificationError, ConflictError, DuplicateProcessorEventError } from '../domain/errors.ts';
 import { grantOffer } from '../domain/grants.ts';
 import type { IgnoredEvent, ProcessorEvent } from '../domain/processor-events.ts';
 import { applyProcessorEvent } from '../domain/processor-sync.ts';
 import { toInstant } from '../domain/time.ts';
 import type { Actor, Processor, PurchaseChange } from '../domain/types.ts';
 import { log } from '../log.ts';
-import { DuplicateProcessorEventError, type ProcessorEventRecord } from '../store/store.ts';
+import type { ProcessorEventRecord } from '../ports/processor-events.ts';
 import type { Dependencies } from './deps.ts';
 import { retryOnConflict } from './retry.ts';
 import { syncTimers } from './timers.ts';
@@ -29,7 +29,7 @@ export async function handleProcessorEvent(
   now: Date,
 ): Promise<WebhookOutcome> {
   if ('ignored' in event) {
-    const recorded = await deps.store.recordProcessorEvent(record(event, null, null, now, 'ignored'));
+    const recorded = await deps.processorEvents.recordProcessorEvent(record(event, null, null, now, 'ignored'));
     if (!recorded) return { outcome: 'duplicate', eventId: event.eventId };
     log.info('processor event ignored', {
       processor: event.processor,
@@ -77,14 +77,14 @@ function candidateProcessors(event: ProcessorEvent): Processor[] {
 
 async function findLinked(deps: Dependencies, event: ProcessorEvent) {
   for (const processor of candidateProcessors(event)) {
-    const link = await deps.store.findByProcessorSubscription(processor, event.subscriptionId);
+    const link = await deps.purchases.findByProcessorSubscription(processor, event.subscriptionId);
     if (link) return link;
   }
   return null;
 }
 
 async function attemptOnce(deps: Dependencies, event: ProcessorEvent, now: Date): Promise<WebhookOutcome> {
-  if (await deps.store.hasProcessorEvent(event.processor, event.eventId)) {
+  if (await deps.processorEvents.hasProcessorEvent(event.processor, event.eventId)) {
     return { outcome: 'duplicate', eventId: event.eventId };
   }
   const link = await findLinked(deps, event);
@@ -96,15 +96,16 @@ async function attemptOnce(deps: Dependencies, event: ProcessorEvent, now: Date)
       });
       return ignore(deps, event, now, 'the subscription belongs to another site');
     }
-    const purchase = await deps.store.getPurchase(link.siteId, link.purchaseId);
+    const purchase = await deps.purchases.getPurchase(link.siteId, link.purchaseId);
     if (!purchase) return ignore(deps, event, now, 'the linked purchase no longer exists');
     const change = applyProcessorEvent(purchase, event, now);
     const entry = record(event, purchase.siteId, purchase.purchaseId, now, change ? 'applied' : 'unchanged');
     if (!change) {
-      if (!(await deps.store.recordProcessorEvent(entry))) return { outcome: 'duplicate', eventId: event.eventId };
+      if (!(await deps.processorEvents.recordProcessorEvent(entry)))
+        return { outcome: 'duplicate', eventId: event.eventId };
       return { outcome: 'unchanged', eventId: event.eventId, purchaseId: purchase.purchaseId };
     }
-    await deps.store.savePurchase(change, purchase.version, { processorEvent: entry });
+    await deps.purchases.savePurchase(change, purchase.version, { processorEvent: entry });
     await syncTimers(deps.scheduler, purchase, change.purchase);
     return { outcome: 'applied', eventId: event.eventId, purchaseId: purchase.purchaseId };
   }
@@ -113,7 +114,9 @@ async function attemptOnce(deps: Dependencies, event: ProcessorEvent, now: Date)
 }
 
 async function ignore(deps: Dependencies, event: ProcessorEvent, now: Date, reason: string): Promise<WebhookOutcome> {
-  if (!(await deps.store.recordProcessorEvent(record(event, event.siteId, null, now, `ignored: ${reason}`)))) {
+  if (
+    !(await deps.processorEvents.recordProcessorEvent(record(event, event.siteId, null, now, `ignored: ${reason}`)))
+  ) {
     return { outcome: 'duplicate', eventId: event.eventId };
   }
   log.warn('processor event not applied', {
@@ -132,9 +135,9 @@ async function createFromProcessor(
   link: { offerId: string; customerId: string },
   now: Date,
 ): Promise<WebhookOutcome> {
-  const offer = await deps.store.getOffer(siteId, link.offerId);
+  const offer = await deps.catalog.getOffer(siteId, link.offerId);
   if (!offer) return ignore(deps, event, now, `offer ${link.offerId} does not exist on site ${siteId}`);
-  await deps.store.createCustomerIfMissing({
+  await deps.catalog.createCustomerIfMissing({
     siteId,
     customerId: link.customerId,
     email: null,
@@ -163,7 +166,7 @@ async function createFromProcessor(
     history: [...granted.history, ...(applied?.history ?? [])],
   };
   try {
-    await deps.store.createPurchase(change, record(event, siteId, fresh.purchaseId, now, 'created'));
+    await deps.purchases.createPurchase(change, record(event, siteId, fresh.purchaseId, now, 'created'));
   } catch (error) {
     if (error instanceof ConflictError && !(error instanceof ConcurrentModificationError)) throw new LinkRaceError();
     throw error;

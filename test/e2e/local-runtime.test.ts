@@ -169,7 +169,7 @@ describe('local runtime over HTTP', () => {
 
     expectErrorBody(await http('PUT', `/sites/${siteB}/products/course`, { token: tokenA, body: { name: 'X' } }), 403);
     expectErrorBody(await http('GET', `/sites/${siteB}/settings`, { token: tokenA }), 403);
-    expect(await runtime.deps.store.getProduct(siteB, 'course')).toBeNull();
+    expect(await runtime.deps.catalog.getProduct(siteB, 'course')).toBeNull();
     // Site B's own token still works on site B.
     await ok('GET', `/sites/${siteB}/settings`, tokenB);
   });

@@ -180,7 +180,7 @@ describe('local timers against the shared DynamoDB Local', () => {
     expect(stopped.status).toBe('active');
     expect(stopped.cancellation).toBeNull();
     expect((await api.http('GET', '/local/timers')).body.pending).not.toContain(name);
-    const persisted = await runtime.deps.store.listLocalSchedules();
+    const persisted = await runtime.scheduler.persisted();
     expect(persisted.map((item) => item.name)).not.toContain(name);
 
     // Past the old period end (and the date the cancellation would have taken effect).

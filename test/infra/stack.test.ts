@@ -216,7 +216,7 @@ describe('stateful: the table', () => {
     expect(TIME_TO_LIVE_ATTRIBUTE).toBe('ttl');
     expect(table().Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'ttl', Enabled: true });
     // The store writes the attribute under this name (epoch seconds); a rename there would silently stop expiry.
-    expect(sourceOf('../../shared/store/store.ts')).toMatch(/\bttl:\s*Math\.floor\(/);
+    expect(sourceOf('../../shared/store/items.ts')).toMatch(/\bttl:\s*Math\.floor\(/);
   });
 });
 

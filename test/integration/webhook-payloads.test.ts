@@ -106,8 +106,8 @@ describe('signed webhook payloads with unusable values', () => {
 
     expect(reply.status).toBe(400);
     expect(reply.body.error?.details).toEqual([{ field: 'created', message: 'must be before the year 10000' }]);
-    expect(await api.deps.store.hasProcessorEvent('stripe', payload.id)).toBe(false);
-    expect(await api.deps.store.findByProcessorSubscription('stripe', payload.data.object.id)).toBeNull();
+    expect(await api.deps.processorEvents.hasProcessorEvent('stripe', payload.id)).toBe(false);
+    expect(await api.deps.purchases.findByProcessorSubscription('stripe', payload.data.object.id)).toBeNull();
   });
 
   it('a Stripe event id of 3 000 characters is a 400 naming id, not a DynamoDB error', async () => {
@@ -141,8 +141,8 @@ describe('signed webhook payloads with unusable values', () => {
       reason: expect.stringContaining('data.object.metadata.customerId is not a membergate id'),
     });
     expect(again.body.outcome).toBe('duplicate');
-    expect((await api.deps.store.getCustomerWithPurchases(siteId, 'bad id#x')).customer).toBeNull();
-    expect(await api.deps.store.findByProcessorSubscription('stripe', payload.data.object.id)).toBeNull();
+    expect((await api.deps.purchases.getCustomerWithPurchases(siteId, 'bad id#x')).customer).toBeNull();
+    expect(await api.deps.purchases.findByProcessorSubscription('stripe', payload.data.object.id)).toBeNull();
   });
 
   it('a PayPal next_billing_time past the year 9999 is a 400 naming it, and nothing is recorded', async () => {
@@ -166,7 +166,7 @@ describe('signed webhook payloads with unusable values', () => {
     expect(reply.body.error?.details).toEqual([
       { field: 'resource.billing_info.next_billing_time', message: expect.any(String) },
     ]);
-    expect(await api.deps.store.hasProcessorEvent('paypal', eventId)).toBe(false);
-    expect(await api.deps.store.findByProcessorSubscription('paypal', subscriptionId)).toBeNull();
+    expect(await api.deps.processorEvents.hasProcessorEvent('paypal', eventId)).toBe(false);
+    expect(await api.deps.purchases.findByProcessorSubscription('paypal', subscriptionId)).toBeNull();
   });
 });

@@ -12,8 +12,9 @@ import type { ApiEvent, ApiResult } from '../../shared/http/api.ts';
 import { CLAIMS } from '../../shared/http/principal.ts';
 import type { ProcessorRegistry } from '../../shared/ports/processor.ts';
 import { type TimerEvent, type TimerScheduler, timerName } from '../../shared/ports/scheduler.ts';
+import type { Stores } from '../../shared/ports/stores.ts';
 import { createDocumentClient } from '../../shared/store/client.ts';
-import { Store } from '../../shared/store/store.ts';
+import { createDynamoStores } from '../../shared/store/index.ts';
 import type { Dependencies } from '../../shared/usecases/deps.ts';
 import { newId } from '../../shared/wiring.ts';
 
@@ -49,7 +50,7 @@ export class TestClock {
   }
 }
 
-let shared: Store | null = null;
+let shared: Stores | null = null;
 let sharedClient: ReturnType<typeof createDocumentClient> | null = null;
 
 // Registered when a test file imports the harness, so the connection pool closes and jest can exit.
@@ -59,15 +60,15 @@ afterAll(() => {
   shared = null;
 });
 
-/** One store (and one HTTP connection pool) per test file, closed after the file so jest can exit. */
-export function testStore(): Store {
+/** One set of stores (and one HTTP connection pool) per test file, closed after the file so jest can exit. */
+export function testStores(): Stores {
   if (shared) return shared;
   const endpoint = process.env.DYNAMODB_ENDPOINT;
   const table = process.env.TABLE_NAME;
   if (!endpoint || !table)
     throw new Error('integration tests need the jest globalSetup (DYNAMODB_ENDPOINT, TABLE_NAME)');
   sharedClient = createDocumentClient({ endpoint });
-  shared = new Store(sharedClient, table);
+  shared = createDynamoStores(sharedClient, table);
   return shared;
 }
 
@@ -112,7 +113,7 @@ export function apiHarness(options: { clock?: TestClock; processors?: ProcessorR
   const clock = options.clock ?? new TestClock();
   const scheduler = new RecordingScheduler();
   const deps: Dependencies = {
-    store: testStore(),
+    ...testStores(),
     clock: clock.now,
     newId,
     scheduler,

@@ -1,16 +1,19 @@
 import { describe, expect, it } from '@jest/globals';
+import * as errors from '../../shared/domain/errors.ts';
 import {
   ConcurrentModificationError,
   ConflictError,
   CustomerNotFoundError,
   DomainError,
   ForbiddenError,
+  IdempotencyKeyReusedError,
   InvalidInputError,
   NotFoundError,
   PurchaseNotFoundError,
   UnauthorizedError,
 } from '../../shared/domain/errors.ts';
-import { HttpError, toErrorResponse } from '../../shared/http/errors.ts';
+import { ERROR_FAMILIES, HttpError, toErrorResponse } from '../../shared/http/errors.ts';
+import { ProcessorError } from '../../shared/ports/processor.ts';
 
 describe('toErrorResponse', () => {
   it('maps invalid input to 400 invalid_request with the field details', () => {
@@ -73,8 +76,39 @@ describe('toErrorResponse', () => {
     });
   });
 
-  it('maps any other domain error to 400', () => {
-    expect(toErrorResponse(new DomainError('odd')).statusCode).toBe(400);
+  it('a domain error of no mapped family is an unexpected error: 500 with the correlation id, never a 400', () => {
+    const response = toErrorResponse(new DomainError('odd'), 'req-123');
+
+    expect(response.statusCode).toBe(500);
+    expect(response.body.error).toMatchObject({ code: 'internal_error', correlationId: 'req-123' });
+  });
+
+  it('every exported domain error class has a status on purpose (a mapped family)', () => {
+    const classes = Object.entries(errors).filter(
+      ([, value]) => typeof value === 'function' && value.prototype instanceof DomainError,
+    );
+    expect(classes.length).toBeGreaterThan(8);
+    for (const [name, type] of classes) {
+      const family = ERROR_FAMILIES.find(([mapped]) => type === mapped || type.prototype instanceof mapped);
+      expect([name, family !== undefined]).toEqual([name, true]);
+    }
+  });
+
+  it('maps an idempotency key reused with other parameters to 422', () => {
+    const response = toErrorResponse(new IdempotencyKeyReusedError('k-2'));
+    expect(response.statusCode).toBe(422);
+    expect(response.body.error.details[0]!.field).toBe('Idempotency-Key');
+  });
+
+  it('a processor refusing the request is a 422 with its reason; a processor failure is a 502', () => {
+    const refused = new ProcessorError('stripe', 'refund failed', 400, { code: 'amount_too_large', param: 'amount' });
+    expect(toErrorResponse(refused)).toMatchObject({
+      statusCode: 422,
+      body: { error: { code: 'processor_rejected', details: [{ field: 'amount' }] } },
+    });
+    for (const status of [401, 403, 408, 429, 500, 503, undefined]) {
+      expect(toErrorResponse(new ProcessorError('stripe', 'failed', status)).statusCode).toBe(502);
+    }
   });
 
   it('maps an unknown error to 500 without leaking its message', () => {

@@ -1,0 +1,225 @@
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ConcurrentModificationError, ConflictError, DuplicateProcessorEventError } from '../domain/errors.ts';
+import type { Customer, HistoryEntry, Purchase, PurchaseChange } from '../domain/types.ts';
+import type { ProcessorEventRecord } from '../ports/processor-events.ts';
+import type { DuePurchase, Page, PurchaseStore, SaveOptions, SubscriptionFilter } from '../ports/purchases.ts';
+import { historyPuts, items, processorEventPut } from './items.ts';
+import { keys } from './keys.ts';
+import { queryPage } from './pagination.ts';
+import { TABLE_SCHEMA } from './schema.ts';
+import { cancellationReasons, type Item, strip, type Table, type TransactItem } from './table.ts';
+
+/**
+ * DynamoDB implementation of PurchaseStore. Every change is one transaction: the purchase (conditioned on its
+ * version and from-statuses), the customer's access copy, the history entries and, when given, the processor
+ * event and the completed idempotency key, so an update is never lost and history never lies.
+ */
+export class DynamoPurchaseStore implements PurchaseStore {
+  constructor(private readonly table: Table) {}
+
+  async getPurchase(siteId: string, purchaseId: string): Promise<Purchase | null> {
+    return strip<Purchase>(await this.table.get(keys.purchase(siteId, purchaseId)));
+  }
+
+  async createPurchase(change: PurchaseChange, processorEvent?: ProcessorEventRecord): Promise<void> {
+    const { purchase } = change;
+    const TableName = this.table.name;
+    const transaction: TransactItem[] = [
+      { Put: { TableName, Item: items.purchase(purchase), ConditionExpression: 'attribute_not_exists(pk)' } },
+      { Put: { TableName, Item: items.customerCopy(purchase) } },
+      ...historyPuts(TableName, purchase, change.history),
+    ];
+    const subscriptionId = purchase.processorSubscriptionId;
+    const linkIndex = subscriptionId
+      ? transaction.push({
+          Put: {
+            TableName,
+            Item: items.processorLink(purchase, subscriptionId),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        }) - 1
+      : -1;
+    const eventIndex = processorEvent ? transaction.push(processorEventPut(TableName, processorEvent)) - 1 : -1;
+    try {
+      await this.table.db.send(new TransactWriteCommand({ TransactItems: transaction }));
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      if (processorEvent && reasons?.[eventIndex] === 'ConditionalCheckFailed') {
+        throw new DuplicateProcessorEventError(processorEvent.eventId);
+      }
+      if (reasons?.[0] === 'ConditionalCheckFailed') {
+        throw new ConflictError(`purchase ${purchase.purchaseId} already exists`);
+      }
+      if (reasons?.[linkIndex] === 'ConditionalCheckFailed') {
+        throw new ConflictError(
+          `${purchase.processor} subscription ${subscriptionId} already belongs to another purchase`,
+          [{ field: 'processorSubscriptionId', message: 'already linked to another purchase' }],
+        );
+      }
+      throw error;
+    }
+  }
+
+  async savePurchase(change: PurchaseChange, expectedVersion: number, options: SaveOptions = {}): Promise<void> {
+    const { purchase } = change;
+    const { allowedFrom, processorEvent, idempotency } = options;
+    const TableName = this.table.name;
+    const values: Item = { ':expected': expectedVersion };
+    const names: Record<string, string> = { '#version': 'version' };
+    let condition = '#version = :expected';
+    if (allowedFrom && allowedFrom.length > 0) {
+      const placeholders = allowedFrom.map((status, i) => {
+        values[`:from${i}`] = status;
+        return `:from${i}`;
+      });
+      names['#status'] = 'status';
+      condition += ` AND #status IN (${placeholders.join(', ')})`;
+    }
+    const transaction: TransactItem[] = [
+      {
+        Put: {
+          TableName,
+          Item: items.purchase(purchase),
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+          ExpressionAttributeNames: names,
+        },
+      },
+      { Put: { TableName, Item: items.customerCopy(purchase) } },
+      ...historyPuts(TableName, purchase, change.history),
+    ];
+    const eventIndex = processorEvent ? transaction.push(processorEventPut(TableName, processorEvent)) - 1 : -1;
+    if (idempotency) {
+      transaction.push({
+        Put: {
+          TableName,
+          Item: items.idempotency({ ...idempotency, status: 'completed' }),
+          // Completes only the claim this request saw: a concurrent request that completed first wins.
+          ConditionExpression: 'attribute_not_exists(pk) OR (#status = :pending AND fingerprint = :fingerprint)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':pending': 'pending', ':fingerprint': idempotency.fingerprint },
+        },
+      });
+    }
+    try {
+      await this.table.db.send(new TransactWriteCommand({ TransactItems: transaction }));
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      if (processorEvent && reasons?.[eventIndex] === 'ConditionalCheckFailed') {
+        throw new DuplicateProcessorEventError(processorEvent.eventId);
+      }
+      if (reasons?.includes('ConditionalCheckFailed') || reasons?.includes('TransactionConflict')) {
+        throw new ConcurrentModificationError(`purchase ${purchase.purchaseId}`);
+      }
+      throw error;
+    }
+  }
+
+  async listHistory(siteId: string, purchaseId: string): Promise<HistoryEntry[]> {
+    const found = await this.table.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.purchasePartition(siteId, purchaseId), ':prefix': keys.historyPrefix },
+      ConsistentRead: true,
+    });
+    return found.map((item) => strip<HistoryEntry>(item)!);
+  }
+
+  async findByProcessorSubscription(
+    processor: string,
+    subscriptionId: string,
+  ): Promise<{ siteId: string; purchaseId: string } | null> {
+    const link = await this.table.get(keys.processorLink(processor, subscriptionId));
+    return link ? { siteId: String(link.siteId), purchaseId: String(link.purchaseId) } : null;
+  }
+
+  async getCustomerPurchases(siteId: string, customerId: string): Promise<Purchase[]> {
+    const found = await this.table.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: {
+        ':pk': keys.customerPartition(siteId, customerId),
+        ':prefix': keys.customerPurchasePrefix,
+      },
+      ConsistentRead: true,
+    });
+    return found.map((item) => strip<Purchase>(item)!);
+  }
+
+  async getCustomerWithPurchases(
+    siteId: string,
+    customerId: string,
+  ): Promise<{ customer: Customer | null; purchases: Purchase[] }> {
+    const found = await this.table.queryAll({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.customerPartition(siteId, customerId) },
+      ConsistentRead: true,
+    });
+    let customer: Customer | null = null;
+    const purchases: Purchase[] = [];
+    for (const item of found) {
+      if (item.sk === 'PROFILE') customer = strip<Customer>(item);
+      else if (String(item.sk).startsWith(keys.customerPurchasePrefix)) purchases.push(strip<Purchase>(item)!);
+    }
+    return { customer, purchases };
+  }
+
+  listSubscriptions(
+    siteId: string,
+    filter: SubscriptionFilter,
+    limit: number,
+    cursor: string | null,
+  ): Promise<Page<Purchase>> {
+    const values: Item = { ':pk': keys.subscriptionsPartition(siteId) };
+    let keyCondition = 'gsi2pk = :pk';
+    if (filter.status) {
+      keyCondition += ' AND begins_with(gsi2sk, :status)';
+      values[':status'] = `${filter.status}#`;
+    }
+    return queryPage<Purchase>(
+      this.table,
+      {
+        IndexName: TABLE_SCHEMA.byStatus.indexName,
+        KeyConditionExpression: keyCondition,
+        ExpressionAttributeValues: filter.offerId ? { ...values, ':offerId': filter.offerId } : values,
+        ...(filter.offerId ? { FilterExpression: 'offerId = :offerId' } : {}),
+      },
+      limit,
+      cursor,
+    );
+  }
+
+  listPurchasesByOffer(siteId: string, offerId: string, limit: number, cursor: string | null): Promise<Page<Purchase>> {
+    return queryPage<Purchase>(
+      this.table,
+      {
+        IndexName: TABLE_SCHEMA.byOffer.indexName,
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.offerPurchasesPartition(siteId, offerId) },
+      },
+      limit,
+      cursor,
+    );
+  }
+
+  /** From the due index: one partition per UTC day, `lookbackDays` back, so no single partition holds "today". */
+  async listDue(now: Date, lookbackDays = 7, limit = 500): Promise<DuePurchase[]> {
+    const result: DuePurchase[] = [];
+    const nowInstant = now.toISOString();
+    for (let daysBack = lookbackDays; daysBack >= 0 && result.length < limit; daysBack--) {
+      const day = new Date(now.getTime() - daysBack * 86_400_000).toISOString().slice(0, 10);
+      const found = await this.table.queryAll({
+        IndexName: TABLE_SCHEMA.byDue.indexName,
+        KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk <= :now',
+        ExpressionAttributeValues: { ':pk': keys.duePartition(day), ':now': `${nowInstant}#~` },
+        ProjectionExpression: 'siteId, purchaseId, gsi3sk',
+      });
+      for (const item of found) {
+        result.push({
+          siteId: String(item.siteId),
+          purchaseId: String(item.purchaseId),
+          dueAt: String(item.gsi3sk).split('#')[0]!,
+        });
+      }
+    }
+    return result.slice(0, limit);
+  }
+}
