@@ -10,7 +10,7 @@ import type { IdempotencyRecord } from '../../shared/domain/idempotency.ts';
 import type { HistoryEntry, Purchase, PurchaseChange, PurchaseStatus } from '../../shared/domain/types.ts';
 import type { ProcessorEventRecord } from '../../shared/ports/processor-events.ts';
 import type { Page } from '../../shared/ports/purchases.ts';
-import type { Stores } from '../../shared/usecases/deps.ts';
+import type { Stores } from '../../shared/ports/stores.ts';
 
 /**
  * The contract every implementation of the store ports keeps (STYLE.md: "every port has an in-memory twin

@@ -27,7 +27,7 @@ import type {
   SaveOptions,
   SubscriptionFilter,
 } from '../../shared/ports/purchases.ts';
-import type { Stores } from '../../shared/usecases/deps.ts';
+import type { Stores } from '../../shared/ports/stores.ts';
 
 /**
  * The in-memory twin of the DynamoDB stores (shared/store/), held to the same contract suite
