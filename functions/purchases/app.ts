@@ -1,5 +1,5 @@
 import { type ApiRequest, actorFor, createApiHandler, json, param } from '#shared/http/api.ts';
-import { grantInput, id, productSelection } from '#shared/http/schemas.ts';
+import { eventsQuery, grantInput, id, productSelection } from '#shared/http/schemas.ts';
 import { parseInput } from '#shared/http/validation.ts';
 import type { Dependencies } from '#shared/usecases/deps.ts';
 import * as purchases from '#shared/usecases/purchases.ts';
@@ -34,6 +34,11 @@ export function createPurchasesHandler(deps: Dependencies) {
         json(200, await purchases.getHistory(deps, site(request), purchaseId(request))),
       'POST /sites/{siteId}/purchases/{purchaseId}/access/revoke': (request) => accessRoute(request, 'revoke'),
       'POST /sites/{siteId}/purchases/{purchaseId}/access/resume': (request) => accessRoute(request, 'resume'),
+      'GET /sites/{siteId}/events': async (request) => {
+        const query = parseInput(eventsQuery, request.query, 'query');
+        const filter = { purchaseId: query.purchaseId, type: query.type };
+        return json(200, await purchases.listEvents(deps, site(request), filter, query.limit, query.after ?? null));
+      },
     },
     { clock: deps.clock },
   );

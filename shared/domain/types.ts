@@ -150,25 +150,31 @@ export interface Purchase {
   processorSyncedAt?: Instant | null;
   /** Processor payment ids already counted (bounded), so a payment reported by two events counts once. */
   paymentIds?: string[];
+  /** How many domain events this purchase has had: the sequence of its latest (domain/events.ts). */
+  eventSequence?: number;
   createdAt: Instant;
   updatedAt: Instant;
   version: number;
 }
 
-export type HistoryType =
-  | 'purchase.granted'
-  | 'access.revoked'
-  | 'access.resumed'
-  | 'cancellation.requested'
-  | 'cancellation.stopped'
-  | 'cancellation.effective'
-  | 'billing.paused'
-  | 'billing.unpaused'
-  | 'billing.updated'
-  | 'access.period_ended'
-  | 'refund.created'
-  | 'payment.succeeded'
-  | 'payment.failed';
+/** Every kind of history entry, which is also every domain event type (DESIGN.md §5). */
+export const HISTORY_TYPES = [
+  'purchase.granted',
+  'access.revoked',
+  'access.resumed',
+  'cancellation.requested',
+  'cancellation.stopped',
+  'cancellation.effective',
+  'billing.paused',
+  'billing.unpaused',
+  'billing.updated',
+  'access.period_ended',
+  'refund.created',
+  'payment.succeeded',
+  'payment.failed',
+] as const;
+
+export type HistoryType = (typeof HISTORY_TYPES)[number];
 
 export interface HistoryEntry {
   at: Instant;

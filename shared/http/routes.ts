@@ -27,6 +27,7 @@ export const ROUTES = [
   { method: 'GET', path: '/sites/{siteId}/purchases/{purchaseId}/history', fn: 'purchases', access: 'staff' },
   { method: 'POST', path: '/sites/{siteId}/purchases/{purchaseId}/access/revoke', fn: 'purchases', access: 'staff' },
   { method: 'POST', path: '/sites/{siteId}/purchases/{purchaseId}/access/resume', fn: 'purchases', access: 'staff' },
+  { method: 'GET', path: '/sites/{siteId}/events', fn: 'purchases', access: 'staff' },
   { method: 'GET', path: '/sites/{siteId}/customers/{customerId}/access', fn: 'access', access: 'staff' },
   { method: 'GET', path: '/sites/{siteId}/customers/{customerId}/access/{productId}', fn: 'access', access: 'staff' },
   {

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { id } from '../domain/ids.ts';
+import { HISTORY_TYPES } from '../domain/types.ts';
 
 /**
  * Input schemas at the edge. Ids become parts of DynamoDB keys, so they follow one rule
@@ -113,6 +114,16 @@ export const subscriptionsQuery = z
     offerId: id.optional(),
     limit: z.coerce.number().int().min(1).max(100).default(25),
     cursor: z.string().min(1).max(2048).optional(),
+  })
+  .strict();
+
+export const eventsQuery = z
+  .object({
+    purchaseId: id.optional(),
+    type: z.enum(HISTORY_TYPES).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    /** The `nextCursor` of the previous page: events after it. */
+    after: z.string().min(1).max(2048).optional(),
   })
   .strict();
 

@@ -1,3 +1,4 @@
+import type { DomainEvent } from '../domain/events.ts';
 import type { IdempotencyRecord } from '../domain/idempotency.ts';
 import type { Customer, HistoryEntry, Purchase, PurchaseChange, PurchaseStatus } from '../domain/types.ts';
 import type { ProcessorEventRecord } from './processor-events.ts';
@@ -21,6 +22,11 @@ export interface SaveOptions {
 export interface SubscriptionFilter {
   status?: PurchaseStatus | undefined;
   offerId?: string | undefined;
+}
+
+export interface EventFilter {
+  purchaseId?: string | undefined;
+  type?: string | undefined;
 }
 
 export interface DuePurchase {
@@ -47,6 +53,11 @@ export interface PurchaseStore {
   savePurchase(change: PurchaseChange, expectedVersion: number, options?: SaveOptions): Promise<void>;
   /** Oldest first. */
   listHistory(siteId: string, purchaseId: string): Promise<HistoryEntry[]>;
+  /**
+   * The domain events of a site, oldest first (by occurrence, then purchase and sequence), or of one purchase
+   * in sequence order; optionally of one type. Every history entry is an event (domain/events.ts).
+   */
+  listEvents(siteId: string, filter: EventFilter, limit: number, cursor: string | null): Promise<Page<DomainEvent>>;
   /** The purchase a processor subscription belongs to (a webhook's way in). */
   findByProcessorSubscription(
     processor: string,

@@ -1,6 +1,7 @@
 import { isRecurring, nextDueAt } from '../domain/billing.ts';
+import { type RecordedEntry, toEvent } from '../domain/events.ts';
 import { IDEMPOTENCY_RETENTION_DAYS, type IdempotencyRecord } from '../domain/idempotency.ts';
-import type { HistoryEntry, Purchase } from '../domain/types.ts';
+import type { Purchase } from '../domain/types.ts';
 import type { ProcessorEventRecord } from '../ports/processor-events.ts';
 import { keys } from './keys.ts';
 import type { Item, TransactItem } from './table.ts';
@@ -63,15 +64,20 @@ export const items = {
   },
 };
 
-/** Puts of the history entries of one change; a history entry is written once. */
-export function historyPuts(tableName: string, purchase: Purchase, history: HistoryEntry[]): TransactItem[] {
-  return history.map((entry, index) => ({
+/**
+ * Puts of the history entries of one change, each also its domain event (the outbox item the stream
+ * publisher picks up: entity `history`, envelope in `event`). A history entry is written once.
+ */
+export function historyPuts(tableName: string, purchase: Purchase, entries: RecordedEntry[]): TransactItem[] {
+  return entries.map((entry, index) => ({
     Put: {
       TableName: tableName,
       Item: {
         ...keys.history(purchase.siteId, purchase.purchaseId, purchase.version, index),
+        ...keys.bySiteEvents(purchase.siteId, entry.at, purchase.purchaseId, entry.sequence),
         entity: 'history',
         ...entry,
+        event: toEvent(purchase, entry),
       },
       // A clash means the version was reused, which must not happen.
       ConditionExpression: 'attribute_not_exists(pk)',

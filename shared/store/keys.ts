@@ -8,7 +8,7 @@
  * | customer              | SITE#s#CUSTOMER#c                  | PROFILE                     |
  * | customer's purchase   | SITE#s#CUSTOMER#c                  | PURCHASE#id  (access copy)  |
  * | purchase              | SITE#s#PURCHASE#id                 | PURCHASE                    |
- * | purchase history      | SITE#s#PURCHASE#id                 | HISTORY#<version>#<n>       |
+ * | purchase history/event| SITE#s#PURCHASE#id                 | HISTORY#<version>#<n>       |
  * | idempotency key       | SITE#s#PURCHASE#id                 | IDEMPOTENCY#<scope>#<key>   |
  * | processor subscription| PROCESSOR#<proc>#SUB#<subId>       | LINK  (→ siteId, purchaseId)|
  * | processor event seen  | PROCESSOR#<proc>#EVENT#<eventId>   | EVENT                       |
@@ -67,6 +67,12 @@ export const keys = {
   byStatus: (siteId: string, status: string, createdAt: string, purchaseId: string) => ({
     gsi2pk: keys.subscriptionsPartition(siteId),
     gsi2sk: `${status}${SEP}${createdAt}${SEP}${purchaseId}`,
+  }),
+  siteEventsPartition: (siteId: string) => `${keys.site(siteId)}${SEP}EVENTS`,
+  /** A site's events in time order; the purchase and sequence make equal instants distinct and ordered. */
+  bySiteEvents: (siteId: string, occurredAt: string, purchaseId: string, sequence: number) => ({
+    gsi4pk: keys.siteEventsPartition(siteId),
+    gsi4sk: `${occurredAt}${SEP}${purchaseId}${SEP}${String(sequence).padStart(10, '0')}`,
   }),
   duePartition: (day: string) => `DUE${SEP}${day}`,
   /** Due timers are bucketed per UTC day across sites: only the system sweeper reads this index. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { InvalidInputError } from '../domain/errors.ts';
 import type { Page } from '../ports/purchases.ts';
-import { TABLE_SCHEMA } from './schema.ts';
+import { GLOBAL_INDEXES, TABLE_SCHEMA } from './schema.ts';
 import { type Item, strip, type Table } from './table.ts';
 
 /**
@@ -46,9 +46,7 @@ interface ListShape {
 }
 
 function listShape(tableName: string, input: Omit<QueryCommandInput, 'TableName'>): ListShape {
-  const index = [TABLE_SCHEMA.byOffer, TABLE_SCHEMA.byStatus, TABLE_SCHEMA.byDue].find(
-    (candidate) => candidate.indexName === input.IndexName,
-  );
+  const index = GLOBAL_INDEXES.find((candidate) => candidate.indexName === input.IndexName);
   const tableKeys = [TABLE_SCHEMA.partitionKey, TABLE_SCHEMA.sortKey];
   const values = input.ExpressionAttributeValues ?? {};
   const prefix = / AND begins_with\(\w+, (:\w+)\)/.exec(input.KeyConditionExpression ?? '')?.[1];

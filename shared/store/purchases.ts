@@ -1,8 +1,16 @@
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentModificationError, ConflictError, DuplicateProcessorEventError } from '../domain/errors.ts';
+import { type DomainEvent, sequenceChange } from '../domain/events.ts';
 import type { Customer, HistoryEntry, Purchase, PurchaseChange } from '../domain/types.ts';
 import type { ProcessorEventRecord } from '../ports/processor-events.ts';
-import type { DuePurchase, Page, PurchaseStore, SaveOptions, SubscriptionFilter } from '../ports/purchases.ts';
+import type {
+  DuePurchase,
+  EventFilter,
+  Page,
+  PurchaseStore,
+  SaveOptions,
+  SubscriptionFilter,
+} from '../ports/purchases.ts';
 import { historyPuts, items, processorEventPut } from './items.ts';
 import { keys } from './keys.ts';
 import { queryPage } from './pagination.ts';
@@ -22,12 +30,12 @@ export class DynamoPurchaseStore implements PurchaseStore {
   }
 
   async createPurchase(change: PurchaseChange, processorEvent?: ProcessorEventRecord): Promise<void> {
-    const { purchase } = change;
+    const { purchase, entries } = sequenceChange(change);
     const TableName = this.table.name;
     const transaction: TransactItem[] = [
       { Put: { TableName, Item: items.purchase(purchase), ConditionExpression: 'attribute_not_exists(pk)' } },
       { Put: { TableName, Item: items.customerCopy(purchase) } },
-      ...historyPuts(TableName, purchase, change.history),
+      ...historyPuts(TableName, purchase, entries),
     ];
     const subscriptionId = purchase.processorSubscriptionId;
     const linkIndex = subscriptionId
@@ -61,7 +69,7 @@ export class DynamoPurchaseStore implements PurchaseStore {
   }
 
   async savePurchase(change: PurchaseChange, expectedVersion: number, options: SaveOptions = {}): Promise<void> {
-    const { purchase } = change;
+    const { purchase, entries } = sequenceChange(change);
     const { allowedFrom, processorEvent, idempotency } = options;
     const TableName = this.table.name;
     const values: Item = { ':expected': expectedVersion };
@@ -86,7 +94,7 @@ export class DynamoPurchaseStore implements PurchaseStore {
         },
       },
       { Put: { TableName, Item: items.customerCopy(purchase) } },
-      ...historyPuts(TableName, purchase, change.history),
+      ...historyPuts(TableName, purchase, entries),
     ];
     const eventIndex = processorEvent ? transaction.push(processorEventPut(TableName, processorEvent)) - 1 : -1;
     if (idempotency) {
@@ -121,7 +129,27 @@ export class DynamoPurchaseStore implements PurchaseStore {
       ExpressionAttributeValues: { ':pk': keys.purchasePartition(siteId, purchaseId), ':prefix': keys.historyPrefix },
       ConsistentRead: true,
     });
-    return found.map((item) => strip<HistoryEntry>(item)!);
+    return found.map(historyEntryOf);
+  }
+
+  /** A site's events oldest first, or one purchase's in sequence order; optionally of one type. */
+  listEvents(siteId: string, filter: EventFilter, limit: number, cursor: string | null): Promise<Page<DomainEvent>> {
+    const values: Item = filter.purchaseId
+      ? { ':pk': keys.purchasePartition(siteId, filter.purchaseId), ':prefix': keys.historyPrefix }
+      : { ':pk': keys.siteEventsPartition(siteId) };
+    if (filter.type) values[':type'] = filter.type;
+    return queryPage<Item>(
+      this.table,
+      {
+        ...(filter.purchaseId
+          ? { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ConsistentRead: true }
+          : { IndexName: TABLE_SCHEMA.siteEvents.indexName, KeyConditionExpression: 'gsi4pk = :pk' }),
+        ExpressionAttributeValues: values,
+        ...(filter.type ? { FilterExpression: '#type = :type', ExpressionAttributeNames: { '#type': 'type' } } : {}),
+      },
+      limit,
+      cursor,
+    ).then((page) => ({ items: page.items.map((item) => item.event as DomainEvent), nextCursor: page.nextCursor }));
   }
 
   async findByProcessorSubscription(
@@ -222,4 +250,16 @@ export class DynamoPurchaseStore implements PurchaseStore {
     }
     return result.slice(0, limit);
   }
+}
+
+/** The audit-trail shape of a stored entry (its event fields are for the event log). */
+function historyEntryOf(item: Item): HistoryEntry {
+  const entry: HistoryEntry = {
+    at: String(item.at),
+    type: item.type as HistoryEntry['type'],
+    actor: item.actor as HistoryEntry['actor'],
+    details: (item.details ?? {}) as Record<string, unknown>,
+  };
+  if (typeof item.label === 'string') entry.label = item.label;
+  return entry;
 }

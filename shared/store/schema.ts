@@ -11,9 +11,16 @@ export const TABLE_SCHEMA = {
   byStatus: { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
   /** Purchases with a timed action due (the sweeper's safety net), bucketed by UTC day. */
   byDue: { indexName: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
+  /** A site's domain events, oldest first (`GET /sites/{siteId}/events`); a site's partition, no global one. */
+  siteEvents: { indexName: 'gsi4', partitionKey: 'gsi4pk', sortKey: 'gsi4sk' },
 } as const;
 
-export const GLOBAL_INDEXES = [TABLE_SCHEMA.byOffer, TABLE_SCHEMA.byStatus, TABLE_SCHEMA.byDue] as const;
+export const GLOBAL_INDEXES = [
+  TABLE_SCHEMA.byOffer,
+  TABLE_SCHEMA.byStatus,
+  TABLE_SCHEMA.byDue,
+  TABLE_SCHEMA.siteEvents,
+] as const;
 
 /** CreateTable input shared by the local runtime and the tests (the stack mirrors it with CDK types). */
 export function createTableInput(tableName: string) {

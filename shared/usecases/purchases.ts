@@ -1,6 +1,8 @@
 import { ConflictError, InvalidInputError } from '../domain/errors.ts';
+import type { DomainEvent } from '../domain/events.ts';
 import { grantOffer, resumeAccess, revokeAccess } from '../domain/grants.ts';
 import type { Actor, HistoryEntry, Processor, Purchase, PurchaseChange, PurchaseStatus } from '../domain/types.ts';
+import type { EventFilter, Page } from '../ports/purchases.ts';
 import type { Dependencies } from './deps.ts';
 import { loadPurchase } from './load.ts';
 import { retryOnConflict } from './retry.ts';
@@ -119,4 +121,28 @@ export async function changeAccess(
   const { before, after } = await changePurchase(deps, siteId, purchaseId, (p) => rule(p, productIds, actor, now));
   if (before !== after) await syncTimers(deps.scheduler, before, after);
   return purchaseView(after);
+}
+
+/**
+ * Use case card: the site's domain events for polling consumers (DESIGN.md §5), oldest first, paginated;
+ * `nextCursor` is passed back as `after`. With `purchaseId`, that purchase's events in sequence order.
+ */
+export async function listEvents(
+  deps: Pick<Dependencies, 'purchases'>,
+  siteId: string,
+  filter: EventFilter,
+  limit: number,
+  after: string | null,
+): Promise<Page<DomainEvent>> {
+  try {
+    return await deps.purchases.listEvents(siteId, filter, limit, after);
+  } catch (error) {
+    // The store names the cursor `cursor`; this list takes it as `after`.
+    if (error instanceof InvalidInputError && error.details[0]?.field === 'cursor') {
+      throw new InvalidInputError('after is not a cursor of this list', [
+        { field: 'after', message: 'not a nextCursor returned by this list with these filters' },
+      ]);
+    }
+    throw error;
+  }
 }

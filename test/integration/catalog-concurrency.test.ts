@@ -21,7 +21,7 @@ describe('catalog writes never lose an update', () => {
     expect(answers.every((answer) => answer.status === 200)).toBe(true);
     const settings = await api.call('GET', `/sites/${siteId}/settings`, { claims });
     expect(settings.body).toEqual({ siteId, selfCancelEnabled: true, timezone: 'Europe/Berlin' });
-  });
+  }, 30_000);
 
   it('archiving a product or an offer twice keeps the first archivedAt', async () => {
     const clock = new TestClock(new Date('2026-11-01T10:00:00.000Z'));

@@ -1,0 +1,40 @@
+import { accessStatusRow } from './labels.ts';
+import type { Purchase } from './types.ts';
+
+/**
+ * The purchase information page (DESIGN.md §2): the stored purchase plus its derived access-status row,
+ * with fields in a stable, readable order (DynamoDB returns attributes in no particular order).
+ */
+export function purchaseView(p: Purchase) {
+  return {
+    purchaseId: p.purchaseId,
+    siteId: p.siteId,
+    customerId: p.customerId,
+    offerId: p.offerId,
+    processor: p.processor,
+    processorSubscriptionId: p.processorSubscriptionId,
+    kind: p.kind,
+    status: p.status,
+    price: p.price,
+    currentPeriodStart: p.currentPeriodStart,
+    currentPeriodEnd: p.currentPeriodEnd,
+    installments: p.installments,
+    cancellation: p.cancellation,
+    pause: p.pause,
+    accessPeriodEndsAt: p.accessPeriodEndsAt ?? null,
+    accessEndsAt: p.accessEndsAt,
+    products: p.products.map((g) => ({
+      productId: g.productId,
+      access: g.access,
+      revokedAt: g.revokedAt,
+      revokedBy: g.revokedBy,
+      label: g.label,
+    })),
+    accessStatus: accessStatusRow(p),
+    refunds: p.refunds,
+    createdAt: p.createdAt,
+    updatedAt: p.updatedAt,
+    version: p.version,
+  };
+}
+export type PurchaseView = ReturnType<typeof purchaseView>;
