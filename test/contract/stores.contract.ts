@@ -6,8 +6,10 @@ import {
   DuplicateProcessorEventError,
   InvalidInputError,
 } from '../../shared/domain/errors.ts';
+import { type DomainEvent, eventId, sequenceChange } from '../../shared/domain/events.ts';
 import type { IdempotencyRecord } from '../../shared/domain/idempotency.ts';
 import type { HistoryEntry, Purchase, PurchaseChange, PurchaseStatus } from '../../shared/domain/types.ts';
+import { purchaseView } from '../../shared/domain/views.ts';
 import type { ProcessorEventRecord } from '../../shared/ports/processor-events.ts';
 import type { Page } from '../../shared/ports/purchases.ts';
 import type { Stores } from '../../shared/ports/stores.ts';
@@ -101,10 +103,17 @@ export function describeStoreContract(name: string, makeStores: () => Stores | P
       };
     }
 
+    /**
+     * The purchase as a store writes it: the change's purchase with its history numbered as its next events
+     * (`eventSequence`, domain/events.ts). A caller derives its next change from that, as use cases do.
+     */
+    const written = (change: PurchaseChange): Purchase => sequenceChange(change).purchase;
+
+    /** A new purchase, created; returns it as stored. */
     async function created(overrides: Partial<Purchase> = {}): Promise<Purchase> {
-      const purchase = aPurchase(overrides);
-      await stores.purchases.createPurchase(granted(purchase));
-      return purchase;
+      const change = granted(aPurchase(overrides));
+      await stores.purchases.createPurchase(change);
+      return written(change);
     }
 
     /** Everything a purchase write touches, to show that a refused write left all of it as it was. */
@@ -307,8 +316,8 @@ export function describeStoreContract(name: string, makeStores: () => Stores | P
         const next = changed(purchase, { status: 'paused' }, [entry('billing.paused')]);
         await stores.purchases.savePurchase(next, purchase.version);
         const after = await snapshot(purchase);
-        expect(after.purchase).toEqual(next.purchase);
-        expect(after.customerCopies).toEqual([next.purchase]);
+        expect(after.purchase).toEqual(written(next));
+        expect(after.customerCopies).toEqual([written(next)]);
         expect(after.history.map((h) => h.type)).toEqual(['purchase.granted', 'billing.paused']);
       });
 
@@ -319,7 +328,7 @@ export function describeStoreContract(name: string, makeStores: () => Stores | P
         );
         const v10 = changed(purchase, {}, many);
         await stores.purchases.savePurchase(v10, 9);
-        const v11 = changed(v10.purchase, {}, [entry('access.resumed', {}, '2026-01-01T00:00:00.000Z')]);
+        const v11 = changed(written(v10), {}, [entry('access.resumed', {}, '2026-01-01T00:00:00.000Z')]);
         await stores.purchases.savePurchase(v11, 10);
         const history = await stores.purchases.listHistory(purchase.siteId, purchase.purchaseId);
         expect(history.map((h) => h.details.n ?? h.type)).toEqual([
@@ -353,7 +362,7 @@ export function describeStoreContract(name: string, makeStores: () => Stores | P
         const next = changed(purchase, { status: 'paused' });
         await stores.purchases.savePurchase(next, purchase.version, { allowedFrom: ['active', 'past_due'] });
         await expect(stores.purchases.getPurchase(purchase.siteId, purchase.purchaseId)).resolves.toEqual(
-          next.purchase,
+          written(next),
         );
       });
 
@@ -372,7 +381,7 @@ export function describeStoreContract(name: string, makeStores: () => Stores | P
         await expect(stores.processorEvents.hasProcessorEvent('stripe', first.eventId)).resolves.toBe(true);
 
         const before = await snapshot(purchase);
-        const redelivery = stores.purchases.savePurchase(changed(v2.purchase, { status: 'active' }), 2, {
+        const redelivery = stores.purchases.savePurchase(changed(written(v2), { status: 'active' }), 2, {
           processorEvent: first,
         });
         await expect(redelivery).rejects.toBeInstanceOf(DuplicateProcessorEventError);
@@ -418,8 +427,8 @@ export function describeStoreContract(name: string, makeStores: () => Stores | P
         expect(outcomes(results)).toEqual([...Array(5).fill('ConcurrentModificationError'), 'ok']);
         const winner = attempts[results.findIndex((r) => r.status === 'fulfilled')]!;
         expect(await snapshot(purchase)).toMatchObject({
-          purchase: winner.purchase,
-          customerCopies: [winner.purchase],
+          purchase: written(winner),
+          customerCopies: [written(winner)],
           history: [entry('purchase.granted'), ...winner.history],
         });
       });
@@ -562,7 +571,7 @@ export function describeStoreContract(name: string, makeStores: () => Stores | P
         await stores.purchases.savePurchase(a2, 1);
         const held = await stores.purchases.getCustomerPurchases(siteId, customerId);
         const byId = (x: Purchase, y: Purchase) => (x.purchaseId < y.purchaseId ? -1 : 1);
-        expect(held.sort(byId)).toEqual([a2.purchase, b].sort(byId));
+        expect(held.sort(byId)).toEqual([written(a2), b].sort(byId));
       });
 
       it('getCustomerWithPurchases returns the profile and the purchases; null profile when not sent', async () => {
@@ -582,6 +591,138 @@ export function describeStoreContract(name: string, makeStores: () => Stores | P
         await expect(stores.purchases.getCustomerWithPurchases(siteId, uid('cus'))).resolves.toEqual({
           customer: null,
           purchases: [],
+        });
+      });
+    });
+
+    describe('domain events', () => {
+      const eventsOf = async (siteId: string, filter: { purchaseId?: string; type?: string } = {}, limit = 100) =>
+        (await allEvents((c) => stores.purchases.listEvents(siteId, filter, limit, c), limit)).flat();
+
+      async function allEvents(list: (cursor: string | null) => Promise<Page<DomainEvent>>, limit: number) {
+        const pages: DomainEvent[][] = [];
+        let cursor: string | null = null;
+        do {
+          const page = await list(cursor);
+          expect(page.items.length).toBeLessThanOrEqual(limit);
+          pages.push(page.items);
+          cursor = page.nextCursor;
+        } while (cursor !== null && pages.length < 50);
+        return pages;
+      }
+
+      it('every history entry is an event, numbered 1, 2, 3… per purchase across writes, with the purchase after it', async () => {
+        const purchase = await created();
+        const v2 = changed(purchase, { status: 'paused' }, [
+          entry('billing.paused'),
+          { ...entry('access.revoked', { productIds: ['course'] }), label: 'Revoked by owner@example.com' },
+        ]);
+        await stores.purchases.savePurchase(v2, 1);
+        const v3 = changed(written(v2), { status: 'active' }, [entry('billing.unpaused')]);
+        await stores.purchases.savePurchase(v3, 2);
+
+        const events = await eventsOf(purchase.siteId, { purchaseId: purchase.purchaseId });
+
+        const { siteId, purchaseId, customerId } = purchase;
+        expect(events.map((e) => [e.sequence, e.type, e.id])).toEqual([
+          [1, 'purchase.granted', eventId(siteId, purchaseId, 1)],
+          [2, 'billing.paused', eventId(siteId, purchaseId, 2)],
+          [3, 'access.revoked', eventId(siteId, purchaseId, 3)],
+          [4, 'billing.unpaused', eventId(siteId, purchaseId, 4)],
+        ]);
+        expect(events[2]).toEqual({
+          id: eventId(siteId, purchaseId, 3),
+          type: 'access.revoked',
+          siteId,
+          purchaseId,
+          customerId,
+          sequence: 3,
+          occurredAt: T0,
+          actor: { type: 'admin', email: 'owner@example.com' },
+          data: {
+            purchase: purchaseView(written(v2)),
+            details: { productIds: ['course'] },
+            label: 'Revoked by owner@example.com',
+          },
+        });
+        expect(events[3]?.data.purchase).toEqual(purchaseView(written(v3)));
+        await expect(stores.purchases.getPurchase(siteId, purchaseId)).resolves.toMatchObject({ eventSequence: 4 });
+        // The audit trail shows the entries only, not their event numbering.
+        expect((await stores.purchases.listHistory(siteId, purchaseId))[2]).toEqual({
+          ...entry('access.revoked', { productIds: ['course'] }),
+          label: 'Revoked by owner@example.com',
+        });
+      });
+
+      it("a site's events come oldest first, then by purchase and sequence, over pages, optionally of one type", async () => {
+        const siteId = uid('site');
+        const later = await created({ siteId });
+        const v2 = changed(later, {}, [entry('access.revoked', {}, '2026-03-01T12:00:00.000Z')]);
+        await stores.purchases.savePurchase(v2, 1);
+        const earlier = aPurchase({ siteId });
+        await stores.purchases.createPurchase({
+          purchase: earlier,
+          history: [entry('purchase.granted', {}, '2026-03-01T09:00:00.000Z')],
+        });
+        const same = await created({ siteId });
+
+        const events = await eventsOf(siteId, {}, 2);
+
+        const tie = [later, same].sort((x, y) => (x.purchaseId < y.purchaseId ? -1 : 1));
+        expect(events.map((e) => [e.purchaseId, e.sequence])).toEqual([
+          [earlier.purchaseId, 1],
+          [tie[0]!.purchaseId, 1],
+          [tie[1]!.purchaseId, 1],
+          [later.purchaseId, 2],
+        ]);
+        const revoked = await eventsOf(siteId, { type: 'access.revoked' }, 1);
+        expect(revoked.map((e) => [e.purchaseId, e.type])).toEqual([[later.purchaseId, 'access.revoked']]);
+        await expect(eventsOf(uid('site'))).resolves.toEqual([]);
+      });
+
+      it('a refused write records no event', async () => {
+        const purchase = await created();
+
+        await expect(stores.purchases.savePurchase(changed(purchase, {}), 5)).rejects.toBeInstanceOf(
+          ConcurrentModificationError,
+        );
+        const seen = event();
+        await stores.processorEvents.recordProcessorEvent(seen);
+        await expect(
+          stores.purchases.savePurchase(changed(purchase, {}), 1, { processorEvent: seen }),
+        ).rejects.toBeInstanceOf(DuplicateProcessorEventError);
+
+        const events = await eventsOf(purchase.siteId);
+        expect(events.map((e) => e.type)).toEqual(['purchase.granted']);
+      });
+
+      it('an events cursor is bound to its site, purchase and type', async () => {
+        const siteId = uid('site');
+        const purchase = await created({ siteId });
+        await stores.purchases.savePurchase(
+          changed(purchase, {}, [entry('billing.updated'), entry('billing.updated')]),
+          1,
+        );
+        const other = await created({ siteId });
+        const list = stores.purchases.listEvents.bind(stores.purchases);
+        const site = (await list(siteId, {}, 1, null)).nextCursor!;
+        const one = (await list(siteId, { purchaseId: purchase.purchaseId }, 1, null)).nextCursor!;
+        const typed = (await list(siteId, { type: 'billing.updated' }, 1, null)).nextCursor!;
+
+        for (const misuse of [
+          list(uid('site'), {}, 1, site),
+          list(siteId, { purchaseId: purchase.purchaseId }, 1, site),
+          list(siteId, { purchaseId: other.purchaseId }, 1, one),
+          list(siteId, {}, 1, typed),
+          list(siteId, { type: 'purchase.granted' }, 1, typed),
+          list(siteId, {}, 1, 'garbage'),
+        ]) {
+          const error = await rejection(misuse);
+          expect(error).toBeInstanceOf(InvalidInputError);
+          expect((error as InvalidInputError).details).toEqual([expect.objectContaining({ field: 'cursor' })]);
+        }
+        await expect(list(siteId, { purchaseId: purchase.purchaseId }, 5, one)).resolves.toMatchObject({
+          items: [{ sequence: 2 }, { sequence: 3 }],
         });
       });
     });

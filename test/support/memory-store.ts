@@ -6,6 +6,7 @@ import {
   DuplicateProcessorEventError,
   InvalidInputError,
 } from '../../shared/domain/errors.ts';
+import { type DomainEvent, type RecordedEntry, sequenceChange, toEvent } from '../../shared/domain/events.ts';
 import type { IdempotencyRecord } from '../../shared/domain/idempotency.ts';
 import type {
   Customer,
@@ -22,6 +23,7 @@ import type { IdempotencyStore } from '../../shared/ports/idempotency.ts';
 import type { ProcessorEventRecord, ProcessorEventStore } from '../../shared/ports/processor-events.ts';
 import type {
   DuePurchase,
+  EventFilter,
   Page,
   PurchaseStore,
   SaveOptions,
@@ -52,10 +54,12 @@ export function createMemoryStores(): Stores {
 const key = (...parts: string[]) => JSON.stringify(parts);
 const copy = <T>(value: T): T => structuredClone(value);
 
+/** A history entry is also its domain event (the outbox of DESIGN.md §5), numbered by `sequenceChange`. */
 interface HistoryRow {
   version: number;
   index: number;
-  entry: HistoryEntry;
+  entry: RecordedEntry;
+  event: DomainEvent;
 }
 
 /** The state every store shares, one map per kind of item of the DynamoDB table (shared/store/keys.ts). */
@@ -206,9 +210,30 @@ class MemoryPurchaseStore implements PurchaseStore {
   }
 
   async listHistory(siteId: string, purchaseId: string): Promise<HistoryEntry[]> {
-    const rows = [...(this.t.history.get(key(siteId, purchaseId)) ?? [])];
-    rows.sort((a, b) => a.version - b.version || a.index - b.index);
-    return rows.map((row) => copy(row.entry));
+    return this.historyOf(siteId, purchaseId).map(({ entry }) => {
+      const { at, type, actor, details, label } = copy(entry);
+      return label === undefined ? { at, type, actor, details } : { at, type, actor, details, label };
+    });
+  }
+
+  /** Like the DynamoDB indexes: a purchase's events by version and index, a site's by `at#purchaseId#sequence`. */
+  async listEvents(
+    siteId: string,
+    filter: EventFilter,
+    limit: number,
+    cursor: string | null,
+  ): Promise<Page<DomainEvent>> {
+    const purchaseIds = filter.purchaseId ? [filter.purchaseId] : this.ofSite(siteId).map((p) => p.purchaseId);
+    const rows = purchaseIds
+      .flatMap((purchaseId) => this.historyOf(siteId, purchaseId))
+      .filter(({ event }) => !filter.type || event.type === filter.type)
+      .map(({ version, index, event }) => ({
+        sortKey: filter.purchaseId
+          ? `${pad(version)}#${pad(index)}`
+          : `${event.occurredAt}#${event.purchaseId}#${pad(event.sequence)}`,
+        item: event,
+      }));
+    return page(rows, ['events', siteId, filter.purchaseId ?? null, filter.type ?? null], limit, cursor);
   }
 
   async findByProcessorSubscription(processor: string, subscriptionId: string) {
@@ -275,6 +300,11 @@ class MemoryPurchaseStore implements PurchaseStore {
       .map(({ due }) => due);
   }
 
+  private historyOf(siteId: string, purchaseId: string): HistoryRow[] {
+    const rows = [...(this.t.history.get(key(siteId, purchaseId)) ?? [])];
+    return rows.sort((a, b) => a.version - b.version || a.index - b.index);
+  }
+
   private ofSite(siteId: string): Purchase[] {
     return [...this.t.purchases.values()].filter((p) => p.siteId === siteId);
   }
@@ -285,15 +315,21 @@ class MemoryPurchaseStore implements PurchaseStore {
     return rows.some((row) => row.version === purchase.version && row.index < history.length);
   }
 
-  /** The purchase, the customer's copy and the history entries: what every purchase write puts. */
-  private write({ purchase, history }: PurchaseChange): void {
+  /**
+   * The purchase, the customer's copy and the history entries, each numbered as the purchase's next event:
+   * what every purchase write puts.
+   */
+  private write(change: PurchaseChange): void {
+    const { purchase, entries } = sequenceChange(change);
     const { siteId, purchaseId, customerId, version } = purchase;
     this.t.purchases.set(key(siteId, purchaseId), copy(purchase));
     const customerKey = key(siteId, customerId);
     const held = this.t.customerPurchases.get(customerKey) ?? new Map<string, Purchase>();
     this.t.customerPurchases.set(customerKey, held.set(purchaseId, copy(purchase)));
     const rows = this.t.history.get(key(siteId, purchaseId)) ?? [];
-    rows.push(...history.map((entry, index) => ({ version, index, entry: copy(entry) })));
+    rows.push(
+      ...entries.map((entry, index) => ({ version, index, entry: copy(entry), event: copy(toEvent(purchase, entry)) })),
+    );
     this.t.history.set(key(siteId, purchaseId), rows);
   }
 }
@@ -330,6 +366,8 @@ class MemoryIdempotencyStore implements IdempotencyStore {
 const eventKey = (event: Pick<ProcessorEventRecord, 'processor' | 'eventId'>) => key(event.processor, event.eventId);
 const idempotencyKey = (record: Pick<IdempotencyRecord, 'siteId' | 'purchaseId' | 'scope' | 'key'>) =>
   key(record.siteId, record.purchaseId, record.scope, record.key);
+
+const pad = (n: number) => String(n).padStart(10, '0');
 
 /** Code-unit order, as DynamoDB sorts ASCII keys (not `localeCompare`, which ignores `#` and case). */
 function compare(a: string, b: string): number {
