@@ -44,6 +44,17 @@ export function loadSchedulerConfig(): EventBridgeSchedulerConfig {
   };
 }
 
+/** What the SQS delivery queue adapter needs. */
+export interface DeliveryQueueConfig {
+  /** The webhook delivery queue (`DELIVERY_QUEUE_URL`). */
+  queueUrl: string;
+}
+
+/** For functions that queue webhook deliveries (set by the stack's `bindDeliveryQueue`). */
+export function loadDeliveryQueueConfig(): DeliveryQueueConfig {
+  return { queueUrl: required('DELIVERY_QUEUE_URL') };
+}
+
 /** Powertools' level names; `SILENT` turns logging off (tests). */
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];

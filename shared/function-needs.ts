@@ -1,7 +1,10 @@
 import type { ApiFunctionName } from './http/routes.ts';
 
-/** Every Lambda function of the stack: one per API function of `ROUTES`, the timer target and the sweeper. */
-export type FunctionName = ApiFunctionName | 'timer' | 'sweeper';
+/**
+ * Every Lambda function of the stack: one per API function of `ROUTES`, the timer target, the sweeper, and the
+ * integrator webhooks' fan-out and delivery functions.
+ */
+export type FunctionName = ApiFunctionName | 'timer' | 'sweeper' | 'webhook-fanout' | 'webhook-delivery';
 
 /** What a function may do with the table; `bindTable` grants exactly this and nothing more. */
 export type TableAccess = 'read' | 'readWrite';
@@ -20,6 +23,16 @@ export interface FunctionNeeds {
   readonly processorCalls: boolean;
   /** Verifies this processor's webhooks: its translator and signing secret, and no other processor's code. */
   readonly verifiesWebhooks: 'stripe' | 'paypal' | null;
+  /**
+   * Integrator webhooks: the webhook store (endpoints, delivery jobs and their log, on the table: no grant of
+   * its own). Absent means false.
+   */
+  readonly webhooks?: boolean;
+  /**
+   * Sends delivery jobs to the webhook delivery queue: the SQS adapter, `DELIVERY_QUEUE_URL` and sqs:SendMessage
+   * on that one queue. Absent means false.
+   */
+  readonly deliveryQueue?: boolean;
 }
 
 /** The declaration, one entry per function. */
@@ -39,6 +52,31 @@ export const FUNCTION_NEEDS = {
   timer: { table: 'readWrite', timers: true, processorCalls: true, verifiesWebhooks: null },
   // Applies the same due actions as the timer function.
   sweeper: { table: 'readWrite', timers: true, processorCalls: true, verifiesWebhooks: null },
+  // Integrator webhooks (DESIGN.md §5): the endpoints API; the fan-out (bus rule → queue → one job per
+  // endpoint, queued); the delivery (one attempt per message, the retry queued with its delay).
+  'webhook-endpoints': {
+    table: 'readWrite',
+    timers: false,
+    processorCalls: false,
+    verifiesWebhooks: null,
+    webhooks: true,
+  },
+  'webhook-fanout': {
+    table: 'readWrite',
+    timers: false,
+    processorCalls: false,
+    verifiesWebhooks: null,
+    webhooks: true,
+    deliveryQueue: true,
+  },
+  'webhook-delivery': {
+    table: 'readWrite',
+    timers: false,
+    processorCalls: false,
+    verifiesWebhooks: null,
+    webhooks: true,
+    deliveryQueue: true,
+  },
 } as const satisfies Record<FunctionName, FunctionNeeds>;
 
 /** Processor credentials and webhook secrets live in one secret: a function reads it for either need. */

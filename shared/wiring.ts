@@ -1,15 +1,24 @@
 import { ulid } from 'ulid';
-import { type EventBridgeSchedulerConfig, loadConfig, loadSchedulerConfig, required } from './config.ts';
+import {
+  type DeliveryQueueConfig,
+  type EventBridgeSchedulerConfig,
+  loadConfig,
+  loadDeliveryQueueConfig,
+  loadSchedulerConfig,
+  required,
+} from './config.ts';
 import { type Clock, systemClock } from './domain/time.ts';
 import { FUNCTION_NEEDS, type FunctionName, type FunctionNeeds, readsProcessorSecret } from './function-needs.ts';
 import { lazy } from './lazy.ts';
 import { describeError, log } from './log.ts';
+import type { DeliveryQueue } from './ports/delivery-queue.ts';
 import { noProcessor, type ProcessorRegistry, unconfiguredProcessor } from './ports/processor.ts';
 import type { TimerScheduler } from './ports/scheduler.ts';
+import type { WebhookStore } from './ports/webhook-endpoints.ts';
 import type { WebhookTranslator } from './ports/webhooks.ts';
 import type { ProcessorSettings } from './processor-settings.ts';
 import { createDocumentClient } from './store/client.ts';
-import { createDynamoStores } from './store/index.ts';
+import { createDynamoStores, createDynamoWebhookStore } from './store/index.ts';
 import type { Dependencies } from './usecases/deps.ts';
 
 export const newId = (prefix: string) => `${prefix}_${ulid().toLowerCase()}`;
@@ -35,6 +44,11 @@ export interface PayPalWebhookModule {
   createPayPalTranslator(options: { webhookId: string; certificatePem?: string }): WebhookTranslator;
 }
 
+/** shared/adapters/sqs-delivery-queue.ts, as the wiring uses it. */
+export interface DeliveryQueueModule {
+  sqsDeliveryQueue(config: DeliveryQueueConfig, clock: Clock): DeliveryQueue;
+}
+
 type Loader<Module> = () => Promise<Module>;
 type NeedsOf<N extends FunctionName> = (typeof FUNCTION_NEEDS)[N];
 /** `readsProcessorSecret`, for the compiler. */
@@ -43,6 +57,8 @@ type ReadsSecret<Needs extends FunctionNeeds> = Needs['processorCalls'] extends 
   : Needs['verifiesWebhooks'] extends null
     ? false
     : true;
+/** An optional need (absent means false), for the compiler. */
+type Has<Needs, Key extends string> = Needs extends { readonly [K in Key]: true } ? true : false;
 /** A required entry when the function needs it, a forbidden one otherwise. */
 type Slot<Needed extends boolean, Key extends string, Value> = Needed extends true
   ? { readonly [K in Key]: Value }
@@ -63,13 +79,16 @@ export type AdapterLoaders<N extends FunctionName> = Slot<
   Slot<ReadsSecret<NeedsOf<N>>, 'processorSecret', Loader<ProcessorSecretModule>> &
   Slot<NeedsOf<N>['processorCalls'], 'processors', Loader<ProcessorAdapterModule>> &
   Slot<NeedsOf<N>['verifiesWebhooks'] extends 'stripe' ? true : false, 'stripeWebhooks', Loader<StripeWebhookModule>> &
-  Slot<NeedsOf<N>['verifiesWebhooks'] extends 'paypal' ? true : false, 'payPalWebhooks', Loader<PayPalWebhookModule>>;
+  Slot<NeedsOf<N>['verifiesWebhooks'] extends 'paypal' ? true : false, 'payPalWebhooks', Loader<PayPalWebhookModule>> &
+  Slot<Has<NeedsOf<N>, 'deliveryQueue'>, 'deliveryQueue', Loader<DeliveryQueueModule>>;
 
 /** What a function's app is built from: the use cases' dependencies, plus what its needs add. */
 export type Wired<N extends FunctionName> = {
   readonly deps: Dependencies;
 } & (NeedsOf<N>['verifiesWebhooks'] extends null ? unknown : { readonly webhookTranslator: WebhookTranslator }) &
-  (NeedsOf<N>['processorCalls'] extends true ? { readonly processorSettings: ProcessorSettings } : unknown);
+  (NeedsOf<N>['processorCalls'] extends true ? { readonly processorSettings: ProcessorSettings } : unknown) &
+  (Has<NeedsOf<N>, 'webhooks'> extends true ? { readonly webhooks: WebhookStore } : unknown) &
+  (Has<NeedsOf<N>, 'deliveryQueue'> extends true ? { readonly deliveryQueue: DeliveryQueue } : unknown);
 
 /** Every loader a function could be given; what `AdapterLoaders<N>` is, whatever N. */
 interface AnyAdapterLoaders {
@@ -78,11 +97,14 @@ interface AnyAdapterLoaders {
   readonly processors?: Loader<ProcessorAdapterModule>;
   readonly stripeWebhooks?: Loader<StripeWebhookModule>;
   readonly payPalWebhooks?: Loader<PayPalWebhookModule>;
+  readonly deliveryQueue?: Loader<DeliveryQueueModule>;
 }
 interface AnyWired {
   readonly deps: Dependencies;
   readonly webhookTranslator?: WebhookTranslator;
   readonly processorSettings?: ProcessorSettings;
+  readonly webhooks?: WebhookStore;
+  readonly deliveryQueue?: DeliveryQueue;
 }
 
 /**
@@ -107,8 +129,14 @@ export function productionHandler<N extends FunctionName, Args extends unknown[]
   const build = create as (wired: AnyWired) => (...args: Args) => Promise<Result>;
 
   const config = loadConfig();
-  const stores = createDynamoStores(createDocumentClient({ endpoint: config.dynamodbEndpoint }), config.tableName);
+  const client = createDocumentClient({ endpoint: config.dynamodbEndpoint });
+  const stores = createDynamoStores(client, config.tableName);
   const scheduler = given.timers ? deferredTimers(loadSchedulerConfig(), given.timers) : noTimers;
+  // Integrator webhooks: the store on the same table and client; the SQS adapter loaded by the first send.
+  const webhookWiring: Pick<AnyWired, 'webhooks' | 'deliveryQueue'> = {
+    ...(needs.webhooks ? { webhooks: createDynamoWebhookStore(client, config.tableName) } : {}),
+    ...(given.deliveryQueue ? { deliveryQueue: deferredQueue(loadDeliveryQueueConfig(), given.deliveryQueue) } : {}),
+  };
   const deps = (processors: ProcessorRegistry): Dependencies => ({
     ...stores,
     clock: systemClock,
@@ -118,7 +146,7 @@ export function productionHandler<N extends FunctionName, Args extends unknown[]
   });
 
   const { processorSecret } = given;
-  if (!processorSecret) return build({ deps: deps(noProcessors()) });
+  if (!processorSecret) return build({ deps: deps(noProcessors()), ...webhookWiring });
 
   const handler = lazy(async () => {
     const settings = await (await processorSecret()).loadProcessorSettings();
@@ -126,6 +154,7 @@ export function productionHandler<N extends FunctionName, Args extends unknown[]
     const webhookTranslator = await translatorFor(given, settings);
     return build({
       deps: deps(processors),
+      ...webhookWiring,
       processorSettings: settings,
       ...(webhookTranslator ? { webhookTranslator } : {}),
     });
@@ -152,6 +181,7 @@ function assertLoadersMatch(name: string, needs: FunctionNeeds, loaders: AnyAdap
     processors: needs.processorCalls,
     stripeWebhooks: needs.verifiesWebhooks === 'stripe',
     payPalWebhooks: needs.verifiesWebhooks === 'paypal',
+    deliveryQueue: needs.deliveryQueue === true,
   };
   for (const [key, wanted] of Object.entries(expected)) {
     const present = loaders[key as keyof AnyAdapterLoaders] !== undefined;
@@ -188,6 +218,12 @@ function deferredTimers(config: EventBridgeSchedulerConfig, load: Loader<Schedul
     upsert: async (timer) => (await scheduler()).upsert(timer),
     remove: async (timer) => (await scheduler()).remove(timer),
   };
+}
+
+/** The SQS delivery queue adapter, loaded (with the SQS client) by the first message sent. */
+function deferredQueue(config: DeliveryQueueConfig, load: Loader<DeliveryQueueModule>): DeliveryQueue {
+  const queue = lazy(async () => (await load()).sqsDeliveryQueue(config, systemClock));
+  return { send: async (message, delaySeconds) => (await queue()).send(message, delaySeconds) };
 }
 
 /** Every processor refused (502 naming it), except `none`: for functions that never call a processor. */

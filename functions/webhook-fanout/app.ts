@@ -1,7 +1,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { describeError, log } from '#shared/log.ts';
 import type { BusEvent } from '#shared/ports/event-bus.ts';
-import { type DeliveryDeps, fanOut } from '#shared/usecases/webhook-delivery.ts';
+import { type FanOutDeps, fanOut } from '#shared/usecases/webhook-delivery.ts';
 
 /**
  * The bus event an SQS record carries. On AWS the EventBridge rule's SQS target puts the whole EventBridge
@@ -27,7 +27,7 @@ export function busEventOf(body: string): BusEvent {
  * handled concurrently and independently; each one that fails is reported (`batchItemFailures`) so that
  * only it is retried, and after the queue's receive limit lands in its dead-letter queue (alarmed).
  */
-export function createWebhookFanoutHandler(deps: DeliveryDeps) {
+export function createWebhookFanoutHandler(deps: FanOutDeps) {
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const results = await Promise.allSettled(event.Records.map((record) => fanOut(deps, busEventOf(record.body))));
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];

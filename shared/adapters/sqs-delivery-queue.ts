@@ -1,4 +1,5 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { DeliveryQueueConfig } from '../config.ts';
 import type { Clock } from '../domain/time.ts';
 import { type DeliveryMessage, type DeliveryQueue, queuedDelivery } from '../ports/delivery-queue.ts';
 
@@ -28,4 +29,9 @@ export class SqsDeliveryQueue implements DeliveryQueue {
       }),
     );
   }
+}
+
+/** The adapter with its own client, as the production wiring builds it (shared/wiring.ts). */
+export function sqsDeliveryQueue(config: DeliveryQueueConfig, clock: Clock): DeliveryQueue {
+  return new SqsDeliveryQueue(new SQSClient({}), config.queueUrl, clock);
 }

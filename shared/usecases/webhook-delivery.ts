@@ -33,6 +33,9 @@ export interface DeliveryDeps extends UrlGuard {
   timeoutMs: number;
 }
 
+/** What the fan-out needs: it creates and queues jobs, and never calls an endpoint or the bus. */
+export type FanOutDeps = Pick<DeliveryDeps, 'webhooks' | 'clock' | 'queue'>;
+
 /** A worker holds a job this much longer than the request may take (signing, DNS, the writes around it). */
 const LEASE_MARGIN_MS = 50_000;
 /** A message up to this early is run now: queues round delays to seconds. */
@@ -45,7 +48,7 @@ const EARLY_TOLERANCE_MS = 1_000;
  * Rules (DESIGN.md §5): delivery is at least once and a redelivered event creates no second job; one slow
  * endpoint never delays another, because every job is its own queue message with its own timeout.
  */
-export async function fanOut(deps: DeliveryDeps, event: BusEvent): Promise<number> {
+export async function fanOut(deps: FanOutDeps, event: BusEvent): Promise<number> {
   const endpoints = (await deps.webhooks.listEndpoints(event.siteId)).filter((endpoint) =>
     wantsEvent(endpoint, event.type),
   );
@@ -53,7 +56,7 @@ export async function fanOut(deps: DeliveryDeps, event: BusEvent): Promise<numbe
   return created.filter(Boolean).length;
 }
 
-async function createJob(deps: DeliveryDeps, endpoint: WebhookEndpoint, event: BusEvent): Promise<boolean> {
+async function createJob(deps: FanOutDeps, endpoint: WebhookEndpoint, event: BusEvent): Promise<boolean> {
   const at = deps.clock().toISOString();
   const job: DeliveryJob = {
     siteId: endpoint.siteId,
@@ -224,7 +227,7 @@ async function recover(deps: DeliveryDeps, job: DeliveryJob, message: DeliveryMe
 }
 
 /** Queues `attempt` of the job and records that it was (so a recovery does not queue it again). */
-async function enqueue(deps: DeliveryDeps, job: DeliveryJob, attempt: number, delaySeconds: number): Promise<void> {
+async function enqueue(deps: FanOutDeps, job: DeliveryJob, attempt: number, delaySeconds: number): Promise<void> {
   await deps.queue.send(
     { siteId: job.siteId, endpointId: job.endpointId, eventId: job.eventId, attempt },
     delaySeconds,
