@@ -78,9 +78,30 @@ export const TIMER_FUNCTION: FunctionDefinition<'timer'> = definition('timer');
  */
 export const SWEEPER_FUNCTION: FunctionDefinition<'sweeper'> = { ...definition('sweeper'), timeoutSeconds: 120 };
 
-/** Every function of the stack: one per API function, then the timer target and the sweeper. */
+/**
+ * Integrator webhooks' fan-out: SQS (fed by the bus rule) → one delivery job per matching endpoint. A batch
+ * of ten events is ten endpoint reads and a few writes each: well inside 30 s.
+ */
+export const WEBHOOK_FANOUT_FUNCTION: FunctionDefinition<'webhook-fanout'> = {
+  ...definition('webhook-fanout'),
+  timeoutSeconds: 30,
+};
+
+/**
+ * Integrator webhooks' delivery: one attempt per SQS message. The request may take `DELIVERY_TIMEOUT_MS`
+ * (10 s); DNS and the writes around it fit in the rest. The job's lease (timeout + 50 s) outlasts the
+ * function, so a worker that times out never has its attempt recorded by a second one meanwhile.
+ */
+export const WEBHOOK_DELIVERY_FUNCTION: FunctionDefinition<'webhook-delivery'> = {
+  ...definition('webhook-delivery'),
+  timeoutSeconds: 30,
+};
+
+/** Every function of the stack: one per API function, the timer target, the sweeper, the webhook workers. */
 export const FUNCTION_DEFINITIONS: readonly FunctionDefinition[] = [
   ...API_FUNCTION_DEFINITIONS,
   TIMER_FUNCTION,
   SWEEPER_FUNCTION,
+  WEBHOOK_FANOUT_FUNCTION,
+  WEBHOOK_DELIVERY_FUNCTION,
 ];

@@ -5,6 +5,7 @@ import { ApplicationLogLevel, Architecture, Code, LoggingFormat, Runtime, Tracin
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { TableAccess } from '../../shared/function-needs.ts';
 import { PROJECT_ROOT } from '../definitions.ts';
@@ -184,5 +185,22 @@ export class ApiFunction extends Construct {
   /** What `bindProcessorSecret` gave this function; undefined for a function that never calls a processor. */
   get processorSecret(): ISecret | undefined {
     return this.boundProcessorSecret;
+  }
+
+  /**
+   * Lets the function queue webhook deliveries: sets `DELIVERY_QUEUE_URL`, which `loadDeliveryQueueConfig`
+   * reads at cold start (every other variable is kept), and grants exactly what `SqsDeliveryQueue` calls:
+   * sqs:SendMessage on this one queue (not `grantSendMessages`, which adds GetQueueAttributes and GetQueueUrl).
+   * The queue uses SQS-managed encryption, so no kms:GenerateDataKey is needed.
+   */
+  bindDeliveryQueue(queue: IQueue): this {
+    if (queue.encryptionMasterKey) {
+      throw new Error('bindDeliveryQueue: a queue with a customer managed key also needs kms:GenerateDataKey');
+    }
+    this.function.addEnvironment('DELIVERY_QUEUE_URL', queue.queueUrl);
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ sid: 'SendWebhookDeliveries', actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
+    );
+    return this;
   }
 }
