@@ -140,8 +140,8 @@ export class MemoryWebhookStore implements WebhookStore {
     now: Instant,
   ): Promise<boolean> {
     const job = this.jobs.get(key(siteId, endpointId, eventId));
-    const free = job && (job.leaseUntil === null || job.leaseUntil <= now);
-    if (!job || job.status !== 'pending' || job.attempts !== attempt - 1 || !free) return false;
+    if (job?.status !== 'pending' || job.attempts !== attempt - 1) return false;
+    if (job.leaseUntil !== null && job.leaseUntil > now) return false;
     job.leaseUntil = leaseUntil;
     return true;
   }
