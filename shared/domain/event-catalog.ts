@@ -17,7 +17,13 @@ const actor = z.discriminatedUnion('type', [
   z.object({ type: z.literal('processor'), processor: z.string(), eventId: z.string().nullable() }),
   z.object({
     type: z.literal('system'),
-    reason: z.enum(['access_period_ended', 'cancellation_effective', 'processor_ended', 'pause_ended']),
+    reason: z.enum([
+      'access_period_ended',
+      'cancellation_effective',
+      'processor_ended',
+      'pause_ended',
+      'webhook_deliveries_failed',
+    ]),
   }),
 ]);
 
@@ -124,4 +130,45 @@ export function eventJsonSchemas(): Record<HistoryType, unknown> {
   return Object.fromEntries(
     HISTORY_TYPES.map((type) => [type, z.toJSONSchema(EVENT_CATALOG[type].schema, { io: 'output' })]),
   ) as Record<HistoryType, unknown>;
+}
+
+/**
+ * Site events: about a site rather than a purchase (no `purchaseId`, no `sequence`), published on the same bus
+ * and delivered to webhook endpoints like purchase events.
+ */
+export const SITE_EVENT_CATALOG = {
+  'webhook_endpoint.disabled': {
+    meaning:
+      'An integrator webhook endpoint was disabled: one event could not be delivered to it for more than a day ' +
+      '(every retry failed). `data.endpoint.disabledReason` says which event and the last error; re-enable it ' +
+      'with a PUT of `enabled: true`.',
+    schema: z
+      .object({
+        id: z.string().describe('unique and stable across redeliveries: deduplicate by it'),
+        type: z.literal('webhook_endpoint.disabled'),
+        siteId: z.string(),
+        occurredAt: instant,
+        actor: z.object({ type: z.literal('system'), reason: z.literal('webhook_deliveries_failed') }),
+        data: z.object({
+          endpoint: z.looseObject({
+            endpointId: z.string(),
+            url: z.string(),
+            enabled: z.literal(false),
+            disabledReason: z.string(),
+            disabledAt: instant,
+          }),
+          causeEventId: z.string().describe('the event whose delivery failed'),
+        }),
+      })
+      .strict(),
+  },
+} as const;
+
+/** The JSON Schema of each site event type's envelope. */
+export function siteEventJsonSchemas(): Record<keyof typeof SITE_EVENT_CATALOG, unknown> {
+  return {
+    'webhook_endpoint.disabled': z.toJSONSchema(SITE_EVENT_CATALOG['webhook_endpoint.disabled'].schema, {
+      io: 'output',
+    }),
+  };
 }

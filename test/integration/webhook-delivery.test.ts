@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 import { httpWebhookSender } from '../../shared/adapters/webhook-sender.ts';
+import { SITE_EVENT_CATALOG } from '../../shared/domain/event-catalog.ts';
 import { MAX_ATTEMPTS } from '../../shared/domain/webhook-endpoints.ts';
 import type { BusEvent } from '../../shared/ports/event-bus.ts';
 import { fanOut } from '../../shared/usecases/webhook-delivery.ts';
@@ -161,6 +162,7 @@ describe('webhook delivery', () => {
         data: { endpoint: disabled, causeEventId: granted!.id },
       },
     ]);
+    expect(SITE_EVENT_CATALOG['webhook_endpoint.disabled'].schema.safeParse(t.bus.published[0]).error).toBeUndefined();
     // The site event is itself delivered to the site's other endpoints that want it.
     expect(await fanOut(t.deps, t.bus.published[0]!)).toBe(1);
     expect(t.queue.messages.map(({ message }) => message.endpointId)).toEqual(['watcher']);
