@@ -1,0 +1,108 @@
+import type { ConcreteRequest } from './resolve.ts';
+import type { WriteRecord } from './writes.ts';
+
+/** What came back for one request, with what the server logged and wrote meanwhile. */
+export interface Outcome {
+  index: number;
+  lane: number;
+  request: ConcreteRequest;
+  /** 0 when no response arrived (connection reset, timeout). */
+  status: number;
+  contentType: string | null;
+  text: string;
+  networkError: string | null;
+  ms: number;
+  writes: WriteRecord[];
+  serverErrors: ServerError[];
+}
+
+export interface ServerError {
+  at: number;
+  routeKey: string | null;
+  message: string;
+  stack: string;
+}
+
+export type ProblemKind = '5xx' | 'no-response' | 'error-shape' | 'tenancy' | 'rejected-wrote' | 'invalid-json';
+
+export interface Problem {
+  kind: ProblemKind;
+  /** Groups problems of one cause: kind, route, status and the normalized cause. */
+  signature: string;
+  detail: string;
+}
+
+/** Ids, numbers and site names vary between occurrences of one cause; strip them to group. */
+export function normalize(text: string): string {
+  return text
+    .replace(/fz-[a-z0-9]+-\d+/g, 'fz-*')
+    .replace(/\b[0-9A-HJKMNP-TV-Z]{26}\b/g, '<ulid>')
+    .replace(/(evt|sub|in|ch|cs|re|cus)_fz[a-z0-9]+/gi, '$1_*')
+    .replace(/\d+/g, 'N')
+    .replace(/(.)\1{20,}/g, '$1…')
+    .slice(0, 240);
+}
+
+function errorShapeProblem(outcome: Outcome): string | null {
+  if (!/application\/json/i.test(outcome.contentType ?? '')) return `content-type ${outcome.contentType}`;
+  let body: unknown;
+  try {
+    body = JSON.parse(outcome.text);
+  } catch {
+    return 'body is not JSON';
+  }
+  const error = (body as { error?: unknown } | null)?.error as Record<string, unknown> | undefined;
+  if (typeof error !== 'object' || error === null) return 'no error object';
+  if (typeof error.code !== 'string' || error.code === '') return 'error.code is not a non-empty string';
+  if (typeof error.message !== 'string') return 'error.message is not a string';
+  if (!Array.isArray(error.details)) return 'error.details is not an array';
+  return null;
+}
+
+/** Every check the acceptance names, on one outcome. */
+export function problemsOf(outcome: Outcome): Problem[] {
+  const { request, status } = outcome;
+  const problems: Problem[] = [];
+  const sig = (kind: ProblemKind, cause: string) => `${kind} | ${request.routeKey} | ${status} | ${cause}`;
+  if (outcome.networkError !== null) {
+    const size = request.body === undefined ? 0 : Buffer.byteLength(request.body);
+    const cause = `${normalize(outcome.networkError)} (body ${size > 1_000_000 ? '>1MB' : size > 262_144 ? '>256KiB' : '≤256KiB'})`;
+    problems.push({ kind: 'no-response', signature: sig('no-response', cause), detail: outcome.networkError });
+    return problems;
+  }
+  if (status >= 500) {
+    const logged = outcome.serverErrors[0];
+    const cause = logged ? normalize(`${logged.message}`) : `no server log; ${normalize(outcome.text)}`;
+    problems.push({ kind: '5xx', signature: sig('5xx', cause), detail: outcome.text.slice(0, 500) });
+  }
+  if (status >= 400 && status < 500) {
+    const shape = errorShapeProblem(outcome);
+    if (shape)
+      problems.push({ kind: 'error-shape', signature: sig('error-shape', shape), detail: outcome.text.slice(0, 300) });
+  }
+  if (status >= 200 && status < 300) {
+    if (request.mustNotSucceed !== null) {
+      problems.push({
+        kind: 'tenancy',
+        signature: sig('tenancy', normalize(request.mustNotSucceed)),
+        detail: request.mustNotSucceed,
+      });
+    }
+    if (outcome.text !== '') {
+      try {
+        JSON.parse(outcome.text);
+      } catch {
+        problems.push({ kind: 'invalid-json', signature: sig('invalid-json', ''), detail: outcome.text.slice(0, 300) });
+      }
+    }
+  }
+  if (status >= 400 && outcome.writes.length > 0) {
+    const written = [...new Set(outcome.writes.map((w) => `${w.command} ${w.keys.map(normalize).join(', ')}`))];
+    problems.push({
+      kind: 'rejected-wrote',
+      signature: sig('rejected-wrote', written.join(' ; ')),
+      detail: written.join('\n'),
+    });
+  }
+  return problems;
+}
