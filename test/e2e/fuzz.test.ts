@@ -284,29 +284,21 @@ function oneLine(outcome: Outcome): string {
   return `${outcome.request.method} ${clip(outcome.request.path, 120)} → ${status}`;
 }
 
-/** One cause: its routes, and the minimal reproduction of the first one. */
+/** One cause: every route it showed up on, each with its (shrunk) reproduction. */
 function describeCause(groups: Group[]): string {
   const [first] = groups as [Group, ...Group[]];
   const total = groups.reduce((n, g) => n + g.outcomes.length, 0);
-  const lines = [`[${first.kind}] ${squeeze(first.cause)}  ×${total}`];
+  const lines = [`[${first.kind}] ${squeeze(first.cause)}  ×${total} on ${groups.length} route(s)`];
   for (const group of groups) {
     const route = group.signature.split(' | ')[1];
-    const replay = !group.repro
-      ? 'not replayed (budget spent)'
-      : group.repro.reproduced
-        ? 'reproduced alone'
-        : 'did not reproduce alone';
-    lines.push(
-      `  ${route} ×${group.outcomes.length} (${replay}), e.g. ${oneLine(group.repro?.outcome ?? group.outcomes[0]!)}`,
-    );
-  }
-  const repro = first.repro;
-  if (repro?.reproduced) {
-    lines.push(`  minimal reproduction (${repro.shrinks} shrink steps${repro.note}):`);
-    lines.push(describeOutcome(repro.outcome));
-  } else {
-    lines.push(`  first occurrence${repro ? ' (did not reproduce when replayed alone)' : ''}:`);
-    lines.push(describeOutcome(first.outcomes[0]!));
+    const repro = group.repro;
+    const how = !repro
+      ? 'not replayed (shrink budget spent); first occurrence'
+      : repro.reproduced
+        ? `reproduced alone; shrunk in ${repro.shrinks} steps${repro.note}`
+        : 'did not reproduce alone; first occurrence';
+    lines.push(`  ${route} ×${group.outcomes.length} — ${how}:`);
+    lines.push(describeOutcome(repro?.reproduced ? repro.outcome : group.outcomes[0]!));
   }
   return lines.join('\n');
 }
@@ -445,7 +437,9 @@ describe(`seeded fuzz over every route (FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS})`, (
           const left = SHRINK_BUDGET_MS - (Date.now() - shrinkStarted);
           // A write seen during a rejected request only counts when it happens again with nothing else in flight.
           if (left <= 0 && group.kind !== 'rejected-wrote') continue;
-          group.repro = await replay(group, i === 0 && left > 0 ? Math.min(SHRINK_MS, left) : 0);
+          // The first route of a cause gets the full shrink time, the others a quarter of it.
+          const shrinkMs = left > 0 ? Math.min(i === 0 ? SHRINK_MS : SHRINK_MS / 4, left) : 0;
+          group.repro = await replay(group, shrinkMs);
         }
       }
       timings.shrinkMs = Date.now() - shrinkStarted;

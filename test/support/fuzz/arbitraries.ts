@@ -74,7 +74,14 @@ export interface Nested {
 }
 
 export const isNested = (value: unknown): value is Nested =>
-  typeof value === 'object' && value !== null && 'nested' in value && 'depth' in value;
+  typeof value === 'object' &&
+  value !== null &&
+  'nested' in value &&
+  (value.nested === 'array' || value.nested === 'object') &&
+  'depth' in value &&
+  Number.isInteger(value.depth) &&
+  (value.depth as number) > 0 &&
+  (value.depth as number) <= 10_000;
 
 /**
  * JSON text for a value that may hold `Nested` markers. Built by hand: JSON.stringify itself overflows the
@@ -378,7 +385,8 @@ const template: fc.Arbitrary<TemplateSpec> = fc.record({
 });
 
 export interface BodySpec {
-  kind: 'template' | 'json' | 'raw' | 'none' | 'huge';
+  /** `null` is the literal JSON body `null`, which a handler reading `body.field` trips on. */
+  kind: 'template' | 'json' | 'raw' | 'null' | 'none' | 'huge';
   template: TemplateSpec;
   mutations: Mutation[];
   json: unknown;
@@ -411,6 +419,7 @@ const body: fc.Arbitrary<BodySpec> = fc.record({
     { weight: 30, arbitrary: fc.constant<BodySpec['kind']>('template') },
     { weight: 3, arbitrary: fc.constant<BodySpec['kind']>('json') },
     { weight: 3, arbitrary: fc.constant<BodySpec['kind']>('raw') },
+    { weight: 2, arbitrary: fc.constant<BodySpec['kind']>('null') },
     { weight: 2, arbitrary: fc.constant<BodySpec['kind']>('none') },
     { weight: 1, arbitrary: fc.constant<BodySpec['kind']>('huge') },
   ),

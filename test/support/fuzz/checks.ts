@@ -59,6 +59,28 @@ function errorShapeProblem(outcome: Outcome): string | null {
   return null;
 }
 
+/** A `siteId` or `customerId` in an answer that belongs to someone other than the caller, described. */
+function foreignData(body: unknown, site: string | null, customer: string | null): string | null {
+  const stack: unknown[] = [body];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value !== 'object' || value === null) continue;
+    if (Array.isArray(value)) {
+      stack.push(...value);
+      continue;
+    }
+    const record = value as Record<string, unknown>;
+    if (site !== null && typeof record.siteId === 'string' && record.siteId !== site) {
+      return `an answer for ${site} holds data of site ${record.siteId}`;
+    }
+    if (customer !== null && typeof record.customerId === 'string' && record.customerId !== customer) {
+      return `an answer for customer ${customer} holds data of customer ${record.customerId}`;
+    }
+    stack.push(...Object.values(record));
+  }
+  return null;
+}
+
 /** Every check the acceptance names, on one outcome. */
 export function problemsOf(outcome: Outcome): Problem[] {
   const { request, status } = outcome;
@@ -89,11 +111,14 @@ export function problemsOf(outcome: Outcome): Problem[] {
       });
     }
     if (outcome.text !== '') {
+      let body: unknown;
       try {
-        JSON.parse(outcome.text);
+        body = JSON.parse(outcome.text);
       } catch {
         problems.push({ kind: 'invalid-json', signature: sig('invalid-json', ''), detail: outcome.text.slice(0, 300) });
       }
+      const leak = foreignData(body, request.ownerSite, request.ownerCustomer);
+      if (leak) problems.push({ kind: 'tenancy', signature: sig('tenancy', normalize(leak)), detail: leak });
     }
   }
   if (status >= 400 && outcome.writes.length > 0) {

@@ -8,6 +8,7 @@ import {
   type BodySpec,
   type CursorSpec,
   type FuzzRequest,
+  isNested,
   type Mutation,
   PAYPAL_EVENT_TYPES,
   type QuerySpec,
@@ -39,6 +40,10 @@ export interface ConcreteRequest {
   body: string | undefined;
   /** The Authorization header in words, for reports (tokens are long and meaningless). */
   authLabel: string;
+  /** Every `siteId` in a 2xx answer must be this one (null: not checked). */
+  ownerSite: string | null;
+  /** Every `customerId` in a 2xx answer must be this one (null: not checked). */
+  ownerCustomer: string | null;
   /** Why this request must not succeed (tenancy), or null. */
   mustNotSucceed: string | null;
   /** Sites this request may legitimately write to: writes elsewhere are someone else's. */
@@ -286,6 +291,7 @@ interface Slot {
 function slots(root: unknown): Slot[] {
   const result: Slot[] = [{ parent: null, key: null, value: root }];
   const walk = (value: unknown) => {
+    if (isNested(value)) return; // a marker is one value, not a tree to mutate inside
     if (Array.isArray(value)) {
       value.forEach((item, index) => {
         result.push({ parent: value, key: index, value: item });
@@ -320,7 +326,9 @@ export function mutate(root: unknown, mutations: readonly Mutation[]): unknown {
       setOwn(at(objects, m.at).value as Tree, m.key, value);
       continue;
     }
-    const target = at(m.op === 'delete' ? all.slice(1) : all, m.at);
+    // The root is replaced one time in eight: a whole-body swap ends at validation, a field swap goes deeper.
+    const inner = all.slice(1);
+    const target = m.op === 'delete' || (inner.length > 0 && m.at % 8 !== 0) ? at(inner, m.at) : all[0];
     if (!target) continue;
     const next = m.op === 'wrap' ? [target.value] : value;
     if (target.parent === null || target.key === null) {
@@ -413,6 +421,8 @@ function plainBody(spec: BodySpec): string | undefined {
   switch (spec.kind) {
     case 'none':
       return undefined;
+    case 'null':
+      return 'null';
     case 'raw':
       return spec.raw;
     case 'json':
@@ -696,7 +706,12 @@ export async function resolveRequest(request: FuzzRequest, lane: Lane, ctx: Reso
     if (token.role === 'customer') mustNotSucceed = 'a customer token on a staff route';
     else if (cleanSite && token.siteId !== cleanSite)
       mustNotSucceed = `a staff token of ${token.siteId} on ${cleanSite}'s path`;
-    else if (params.purchaseId?.source === 'foreign') mustNotSucceed = 'a purchase of another site';
+    else if (cleanSite && params.purchaseId && params.purchaseId.source !== 'junk') {
+      const purchase = findPurchase(ctx.world, params.purchaseId.value);
+      if (purchase && purchase.siteId !== cleanSite) {
+        mustNotSucceed = `${cleanSite}'s path naming a purchase of ${purchase.siteId}`;
+      }
+    }
   }
   if (route.access === 'customer' && token) {
     if (token.role !== 'customer') mustNotSucceed = 'a staff token on a /me route';
@@ -723,9 +738,15 @@ export async function resolveRequest(request: FuzzRequest, lane: Lane, ctx: Reso
     }
   }
 
+  // What a successful answer may contain: data of the path's site (staff), of the caller (/me), nothing else.
+  const ownerSite = route.access === 'customer' ? (token?.siteId ?? null) : cleanSite;
+  const ownerCustomer = route.access === 'customer' ? (token?.customerId ?? null) : null;
+
   return {
     routeKey: key,
     method: route.method,
+    ownerSite,
+    ownerCustomer,
     path: `${path}${resolveQuery(route, request.query, lane, ctx.world)}`,
     headers,
     body,

@@ -158,9 +158,8 @@ export class WriteMonitor {
     for (const flight of this.inFlight) {
       const mine =
         write.sites.some((site) => flight.sites.has(site)) ||
-        write.processorIds.some(
-          (id) => flight.body.includes(id) || flight.body.includes(JSON.stringify(id).slice(1, -1)),
-        );
+        // As a JSON string in the body: `"evt_…"`, so that an id like `true` does not match every body.
+        write.processorIds.some((id) => flight.body.includes(JSON.stringify(id)));
       if (mine) {
         flight.writes.push(write);
         attributed = true;
