@@ -10,7 +10,7 @@ import { ROUTES, routeKey } from '../../shared/http/routes.ts';
 import { type FuzzRequest, fuzzRequest } from '../support/fuzz/arbitraries.ts';
 import { normalize, type Outcome, type ProblemKind, problemsOf, type ServerError } from '../support/fuzz/checks.ts';
 import { type ConcreteRequest, type ResolveContext, resolveRequest } from '../support/fuzz/resolve.ts';
-import { collectCursors, type Lane, seedLane, Tokens, type World } from '../support/fuzz/world.ts';
+import { collectCursors, type Lane, seedLane, Tokens, UNKNOWN_SITE, type World } from '../support/fuzz/world.ts';
 import { WriteMonitor } from '../support/fuzz/writes.ts';
 
 /**
@@ -28,7 +28,7 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20_260_007);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
 const LANES = Math.max(1, Number(process.env.FUZZ_CONCURRENCY ?? 8));
 /** Time fast-check may spend shrinking one failure group, and all of them together. */
-const SHRINK_MS = Number(process.env.FUZZ_SHRINK_MS ?? 8_000);
+const SHRINK_MS = Number(process.env.FUZZ_SHRINK_MS ?? 10_000);
 const SHRINK_BUDGET_MS = Number(process.env.FUZZ_SHRINK_BUDGET_MS ?? 120_000);
 const REPORT_PATH = process.env.FUZZ_REPORT ?? join(tmpdir(), `membergate-fuzz-${SEED}.txt`);
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -368,6 +368,88 @@ async function replay(group: Group, shrinkMs: number): Promise<Repro> {
     ? { outcome: last, reproduced: true, shrinks: details.numShrinks, note }
     : { outcome: first, reproduced: false, shrinks: 0, note };
 }
+
+/** An outcome for the checks' own tests: an accepted admin request unless `changes` say otherwise. */
+function syntheticOutcome(
+  changes: Omit<Partial<Outcome>, 'request'> & { request?: Partial<ConcreteRequest> } = {},
+): Outcome {
+  const siteId = world.lanes[0]!.siteId;
+  const request: ConcreteRequest = {
+    routeKey: 'GET /sites/{siteId}/settings',
+    method: 'GET',
+    path: `/sites/${siteId}/settings`,
+    headers: {},
+    body: undefined,
+    authLabel: `admin token of ${siteId}`,
+    ownerSite: siteId,
+    ownerCustomer: null,
+    mustNotSucceed: null,
+    sites: new Set([siteId]),
+    ...changes.request,
+  };
+  return {
+    index: 0,
+    lane: 0,
+    status: 200,
+    contentType: 'application/json',
+    text: '{"selfCancelEnabled":true}',
+    networkError: null,
+    ms: 1,
+    writes: [],
+    serverErrors: [],
+    ...changes,
+    request,
+  };
+}
+
+describe('the fuzz can fail', () => {
+  it('flags a 5xx, a lost connection, a bad error shape, a tenancy breach, a leak and a rejected write', () => {
+    const kinds = (outcome: Outcome) => problemsOf(outcome).map((p) => p.kind);
+    const write = {
+      command: 'PutCommand',
+      sites: [world.lanes[0]!.siteId],
+      processorIds: [],
+      keys: ['k'],
+      system: false,
+    };
+    const errorBody = '{"error":{"code":"forbidden","message":"no","details":[]}}';
+
+    expect(kinds(syntheticOutcome())).toEqual([]);
+    expect(kinds(syntheticOutcome({ status: 500, text: errorBody }))).toEqual(['5xx']);
+    expect(kinds(syntheticOutcome({ status: 0, networkError: 'TypeError: fetch failed (ECONNRESET)' }))).toEqual([
+      'no-response',
+    ]);
+    expect(kinds(syntheticOutcome({ status: 400, text: '{"message":"bad"}' }))).toEqual(['error-shape']);
+    expect(kinds(syntheticOutcome({ request: { mustNotSucceed: 'a staff token of B on A' } }))).toEqual(['tenancy']);
+    expect(kinds(syntheticOutcome({ text: '{"items":[{"siteId":"someone-else"}]}' }))).toEqual(['tenancy']);
+    expect(kinds(syntheticOutcome({ status: 403, text: errorBody, writes: [write] }))).toEqual(['rejected-wrote']);
+  });
+
+  it('sees the write of an accepted request, and none of a rejected one', async () => {
+    const lane = world.lanes[0]!;
+    const put = async (token: string) =>
+      send(
+        {
+          ...syntheticOutcome().request,
+          routeKey: 'PUT /sites/{siteId}/products/{productId}',
+          method: 'PUT',
+          path: `/sites/${lane.siteId}/products/p-course`,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: '{"name":"Course"}',
+        },
+        0,
+        0,
+      );
+
+    const accepted = await put(await ctx.tokens.get('admin', lane.siteId));
+    const rejected = await put(await ctx.tokens.get('admin', UNKNOWN_SITE));
+
+    expect(accepted.status).toBe(200);
+    expect(accepted.writes.map((w) => w.keys)).toEqual([[`SITE#${lane.siteId} PRODUCT#p-course`]]);
+    expect(rejected.status).toBe(403);
+    expect(rejected.writes).toEqual([]);
+  });
+});
 
 describe(`seeded fuzz over every route (FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS})`, () => {
   it('gets no 5xx, keeps the error shape, holds tenancy, and writes nothing for a rejected request', async () => {

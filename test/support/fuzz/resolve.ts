@@ -147,6 +147,7 @@ async function resolveAuth(
   auth: AuthSpec,
   route: RouteDefinition,
   pathSite: string | null,
+  pathSegment: SegmentSpec['source'] | null,
   lane: Lane,
   ctx: ResolveContext,
 ): Promise<AuthResult> {
@@ -157,7 +158,9 @@ async function resolveAuth(
   let siteId: string;
   switch (auth.site) {
     case 'path':
-      siteId = pathSite ?? lane.siteId;
+      // Another lane's site in the path is a tenancy probe: the token stays the lane's own, so that lanes
+      // never write into each other's sites (which would blur whose write is whose).
+      siteId = pathSegment === 'foreign' ? lane.siteId : (pathSite ?? lane.siteId);
       break;
     case 'lane':
       siteId = lane.siteId;
@@ -667,7 +670,7 @@ export async function resolveRequest(request: FuzzRequest, lane: Lane, ctx: Reso
       ? safeDecode(segmentText(request.segments[0]!, site.value))
       : site.value
     : null;
-  const auth = await resolveAuth(request.auth, route, pathSite, lane, ctx);
+  const auth = await resolveAuth(request.auth, route, pathSite, site?.source ?? null, lane, ctx);
   const nonce = ctx.nonce();
 
   let body: string | undefined;
