@@ -468,6 +468,7 @@ describe(`seeded fuzz over every route (FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS})`, (
 
     // Act: each lane sends its share one at a time, the lanes concurrently.
     const outcomes: Outcome[] = [];
+    const notSendable = new Map<string, number>();
     let notSent = 0;
     serverLog.start();
     const fuzzStarted = Date.now();
@@ -483,6 +484,7 @@ describe(`seeded fuzz over every route (FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS})`, (
             } catch (error) {
               if (!(error instanceof NotSent)) throw error;
               notSent++;
+              notSendable.set(error.message, (notSendable.get(error.message) ?? 0) + 1);
             }
           }
         }),
@@ -530,11 +532,18 @@ describe(`seeded fuzz over every route (FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS})`, (
       const failing = [...byCause.values()].map((g) => g.filter(counts)).filter((g) => g.length > 0);
       const unconfirmed = [...byCause.values()].flatMap((g) => g.filter((group) => !counts(group)));
       const background = serverLog.errors.filter((e) => e.routeKey === 'background');
+      const probes = outcomes.filter((o) => o.request.mustNotSucceed !== null);
       const failedTimers = runtime.scheduler.fired.filter((f) => !f.ok);
       const report = [
         `membergate fuzz — seed ${SEED}, ${outcomes.length} requests sent (${notSent} not sendable), ${LANES} lanes`,
         `time: seeding ${timings.seedMs} ms, fuzz ${timings.fuzzMs} ms (${Math.round((outcomes.length * 1000) / timings.fuzzMs!)} req/s), replay+shrink ${timings.shrinkMs} ms`,
+        ...[...notSendable.entries()].map(([message, n]) => `  not sendable ×${n}: ${clip(message, 160)}`),
         `writes: ${monitor.total} observed, ${monitor.unattributed} not attributable to an in-flight request`,
+        `tenancy probes (must not succeed): ${probes.length}, of which 2xx: ${probes.filter((o) => o.status >= 200 && o.status < 300).length}`,
+        ...[...new Set(probes.map((o) => normalize(o.request.mustNotSucceed ?? '')))].map(
+          (reason) =>
+            `  ×${probes.filter((o) => normalize(o.request.mustNotSucceed ?? '') === reason).length} ${reason}`,
+        ),
         `timers: ${runtime.scheduler.fired.length} fired, ${failedTimers.length} failed attempts, ${runtime.scheduler.deadLetters.length} dead letters`,
         ...[...new Set(failedTimers.map((f) => `  timer failed: ${f.timer.purpose} ${f.error ?? ''}`))].slice(0, 10),
         `background errors logged: ${background.length}`,

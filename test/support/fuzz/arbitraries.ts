@@ -458,13 +458,18 @@ const headers: fc.Arbitrary<HeaderSpec> = fc.record({
       ),
     },
   ),
-  idempotencyKey: fc.option(
-    fc.oneof(
-      fc.constantFrom('fuzz-shared-key', '', ' ', 'x'.repeat(3_000), 'ÿ'.repeat(40)),
-      fc.uuid(),
-      fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 30 }).filter((s) => /^[\x20-\x7e]+$/.test(s)),
-    ),
-    { freq: 2 },
+  // Shared keys on purpose: the same Idempotency-Key on another purchase, or with another amount.
+  idempotencyKey: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(null) },
+    { weight: 3, arbitrary: fc.constantFrom('fuzz-shared-key', 'fuzz-key-2') },
+    { weight: 1, arbitrary: fc.constantFrom('', ' ', 'x'.repeat(3_000), 'ÿ'.repeat(40)) },
+    { weight: 2, arbitrary: fc.uuid() },
+    {
+      weight: 1,
+      arbitrary: fc
+        .string({ unit: 'binary-ascii', minLength: 1, maxLength: 30 })
+        .filter((s) => /^[\x20-\x7e]+$/.test(s)),
+    },
   ),
 });
 
