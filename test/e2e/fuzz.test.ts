@@ -174,17 +174,22 @@ async function send(request: ConcreteRequest, lane: number, index: number): Prom
     contentType = response.headers.get('content-type');
     text = await response.text();
   } catch (error) {
-    const e = error instanceof Error ? error : new Error(String(error));
-    if (e.name !== 'TimeoutError' && e.message !== 'fetch failed' && !/terminated|socket/i.test(e.message)) {
+    // Duck-typed: under jest's VM modules, fetch's errors come from another realm and fail `instanceof Error`.
+    const e = error as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
+    const name = String(e.name ?? 'Error');
+    const message = String(e.message ?? error);
+    // `fetch failed` / a timeout: the server reset, closed or never answered. Anything else (an invalid header
+    // value, an unparsable URL) means the request could not even be sent: the generator's fault, counted apart.
+    if (name !== 'TimeoutError' && message !== 'fetch failed' && !/terminated|socket|closed/i.test(message)) {
       monitor.end(flight);
-      throw new NotSent(`${e.name}: ${e.message}`);
+      throw new NotSent(`${name}: ${message}`);
     }
-    const cause =
-      e.cause instanceof Error ? ` (${(e.cause as Error & { code?: string }).code ?? e.cause.message})` : '';
-    networkError = `${e.name}: ${e.message}${cause}`;
+    const cause = e.cause ? ` (${String(e.cause.code ?? e.cause.message)})` : '';
+    networkError = `${name}: ${message}${cause}`;
   }
   const writes = monitor.end(flight);
   const ended = Date.now();
+  noteUpload(request, status, ended);
   return {
     index,
     lane,
@@ -196,7 +201,23 @@ async function send(request: ConcreteRequest, lane: number, index: number): Prom
     ms: ended - started,
     writes,
     serverErrors: serverLog.between(started, ended + 5, request.routeKey),
+    context: networkError === null ? null : recentUploads(started),
   };
+}
+
+/** Requests with bodies over 1 MiB, when they ended: a reset on a reused connection follows one of them. */
+const largeUploads: { ended: number; line: string }[] = [];
+
+function noteUpload(request: ConcreteRequest, status: number, ended: number) {
+  const bytes = request.body === undefined ? 0 : Buffer.byteLength(request.body);
+  if (bytes <= 1024 * 1024) return;
+  largeUploads.push({ ended, line: `${request.method} ${request.path} (${bytes} B body) → ${status || 'reset'}` });
+}
+
+function recentUploads(started: number): string | null {
+  const recent = largeUploads.filter((u) => u.ended >= started - 2_000 && u.ended <= started + 100);
+  if (recent.length === 0) return 'no request with a body over 1 MiB ended in the 2 s before';
+  return `the 2 s before, on the same keep-alive pool: ${recent.map((u) => `${u.line}, ${started - u.ended} ms before`).join('; ')}`;
 }
 
 /** Purchases that fuzz requests create join the pool, so later requests act on fresh state too. */
@@ -271,6 +292,7 @@ function describeOutcome(outcome: Outcome): string {
       .join('\n        ');
     lines.push(`      server log: ${clip(error.message, 300)}\n        ${stack}`);
   }
+  if (outcome.context !== null) lines.push(`      context: ${clip(outcome.context, 600)}`);
   if (outcome.writes.length > 0) {
     lines.push(
       `      wrote: ${outcome.writes.map((w) => `${w.command} [${clip(w.keys.join(', '), 300)}]`).join('; ')}`,
@@ -397,6 +419,7 @@ function syntheticOutcome(
     ms: 1,
     writes: [],
     serverErrors: [],
+    context: null,
     ...changes,
     request,
   };

@@ -14,6 +14,8 @@ export interface Outcome {
   ms: number;
   writes: WriteRecord[];
   serverErrors: ServerError[];
+  /** What else was going on, when that explains the outcome (e.g. a huge upload just before a reset). */
+  context: string | null;
 }
 
 export interface ServerError {
