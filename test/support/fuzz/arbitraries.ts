@@ -352,7 +352,7 @@ export interface TemplateSpec {
   processor: 'none' | 'native' | 'stripe' | 'paypal';
   freshSubscription: boolean;
   when: 'now' | 'period_end' | 'date';
-  /** Days from now for dates in bodies (cancellation date, resumesAt, currentPeriodEnd). */
+  /** Days (or a fraction of one) from now for dates in bodies (cancellation date, resumesAt, currentPeriodEnd). */
   dayOffset: number;
   refundAmount: number | null;
   revokeAccess: boolean;
@@ -376,7 +376,12 @@ const template: fc.Arbitrary<TemplateSpec> = fc.record({
   processor: fc.constantFrom<TemplateSpec['processor']>('none', 'none', 'native', 'stripe', 'paypal'),
   freshSubscription: fc.boolean(),
   when: fc.constantFrom<TemplateSpec['when']>('now', 'period_end', 'period_end', 'date', 'date'),
-  dayOffset: fc.oneof(fc.integer({ min: -400, max: 3_000 }), fc.constantFrom(-1, 1, 31, 365, 2_900_000)),
+  // Mostly days away; sometimes seconds away, so that timers fire during the run on fuzzed states.
+  dayOffset: fc.oneof(
+    { weight: 4, arbitrary: fc.integer({ min: -400, max: 3_000 }) },
+    { weight: 1, arbitrary: fc.constantFrom(-1, 1, 31, 365, 2_900_000) },
+    { weight: 1, arbitrary: fc.constantFrom(3 / 86_400, 10 / 86_400, 45 / 86_400) },
+  ),
   refundAmount: fc.option(fc.oneof(fc.integer({ min: 1, max: 5_000 }), fc.constantFrom(1, 2000, 2001, 1e12))),
   revokeAccess: fc.boolean(),
   selfCancelEnabled: fc.boolean(),
@@ -508,6 +513,8 @@ export interface WebhookSpec {
   status: string;
   /** Seconds added to the event's times (before junk replaces any of them). */
   shift: number;
+  /** The cancellation / pause end / period end falls a few seconds from now, so its timer fires during the run. */
+  soon: boolean;
   mutations: Mutation[];
   signature: 'valid' | 'wrong-secret' | 'stale' | 'tampered' | 'missing' | 'garbage';
 }
@@ -519,6 +526,7 @@ const webhook: fc.Arbitrary<WebhookSpec> = fc.record({
   metadata: fc.constantFrom<WebhookSpec['metadata']>('own', 'own', 'own', 'other-site', 'unknown-offer', 'missing'),
   status: fc.constantFrom('active', 'trialing', 'past_due', 'canceled', 'incomplete', 'paused', 'unpaid', 'ACTIVE'),
   shift: fc.integer({ min: -86_400 * 40, max: 86_400 * 40 }),
+  soon: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   mutations: fc.oneof(
     { weight: 1, arbitrary: fc.constant<Mutation[]>([]) },
     { weight: 4, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 4 }) },

@@ -25,7 +25,14 @@ export interface ServerError {
   stack: string;
 }
 
-export type ProblemKind = '5xx' | 'no-response' | 'error-shape' | 'tenancy' | 'rejected-wrote' | 'invalid-json';
+export type ProblemKind =
+  | '5xx'
+  | 'no-response'
+  | 'error-shape'
+  | 'tenancy'
+  | 'rejected-wrote'
+  | 'forged-key'
+  | 'invalid-json';
 
 export interface Problem {
   kind: ProblemKind;
@@ -131,5 +138,31 @@ export function problemsOf(outcome: Outcome): Problem[] {
       detail: written.join('\n'),
     });
   }
+  const forged = [...new Set(outcome.writes.flatMap((w) => w.keys.filter((key) => !wellFormedKey(key))))];
+  if (forged.length > 0) {
+    problems.push({
+      kind: 'forged-key',
+      signature: sig('forged-key', forged.map(normalize).join(', ')),
+      detail: forged.join('\n'),
+    });
+  }
   return problems;
+}
+
+/** An id as the edge schemas allow it (shared/http/schemas.ts `id`): no `#`, so it cannot forge a key. */
+const ID = '[A-Za-z0-9._:-]{1,128}';
+const KEY_LAYOUTS = [
+  new RegExp(`^SITE#${ID} (SETTINGS|PRODUCT#${ID}|OFFER#${ID})$`),
+  new RegExp(`^SITE#${ID}#CUSTOMER#${ID} (PROFILE|PURCHASE#${ID})$`),
+  new RegExp(`^SITE#${ID}#PURCHASE#${ID} (PURCHASE|HISTORY#\\d{10}#\\d{3})$`),
+  /^PROCESSOR#(stripe|native|paypal)#(SUB|EVENT)#.+ (LINK|EVENT)$/s,
+  /^LOCAL#SCHEDULER SCHEDULE#.+$/,
+];
+
+/**
+ * Whether a written `pk sk` follows the key design (shared/store/keys.ts). A site, customer, product, offer or
+ * purchase id carrying `#` (say `bad id#x` from a webhook's metadata) makes a key that parses as another item's.
+ */
+export function wellFormedKey(key: string): boolean {
+  return KEY_LAYOUTS.some((layout) => layout.test(key));
 }

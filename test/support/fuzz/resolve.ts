@@ -2,7 +2,7 @@ import Stripe from 'stripe';
 import { payPalWebhookHeaders } from '../../../infra/local/paypal-sandbox.ts';
 import { LOCAL_PAYPAL_WEBHOOK_ID, LOCAL_STRIPE_WEBHOOK_SECRET } from '../../../infra/local/processors.ts';
 import { ROUTES, type RouteDefinition, routeKey } from '../../../shared/http/routes.ts';
-import { PURCHASE_STATUSES } from '../../../shared/http/schemas.ts';
+import { id, PURCHASE_STATUSES } from '../../../shared/http/schemas.ts';
 import {
   type AuthSpec,
   type BodySpec,
@@ -161,6 +161,9 @@ async function resolveAuth(
       // Another lane's site in the path is a tenancy probe: the token stays the lane's own, so that lanes
       // never write into each other's sites (which would blur whose write is whose).
       siteId = pathSegment === 'foreign' ? lane.siteId : (pathSite ?? lane.siteId);
+      // Only site ids an issuer would put in a token: `POST /local/tokens` validates them with `id`, and
+      // Cognito's custom:siteId is at most 128 characters. A junk site in the path then meets the lane's token.
+      if (!id.safeParse(siteId).success) siteId = lane.siteId;
       break;
     case 'lane':
       siteId = lane.siteId;
@@ -350,7 +353,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** A valid-looking body for the route, built from the template's choices (null: the route takes none). */
 function templateBody(key: string, t: TemplateSpec, lane: Lane, ctx: ResolveContext): unknown {
-  const dated = () => iso(ctx.now().getTime() + t.dayOffset * 86_400_000);
+  const dated = () => iso(ctx.now().getTime() + Math.round(t.dayOffset * 86_400_000));
   const optional = (field: Record<string, unknown>) => (t.omitOptional ? {} : field);
   switch (key) {
     case 'PUT /sites/{siteId}/settings':
@@ -442,6 +445,7 @@ function plainBody(spec: BodySpec): string | undefined {
 function stripeEvent(spec: WebhookSpec, lane: Lane, ctx: ResolveContext, nonce: string): Record<string, unknown> {
   const type = at(STRIPE_EVENT_TYPES, spec.type);
   const t = Math.floor(ctx.now().getTime() / 1000) + spec.shift;
+  const soon = Math.floor(ctx.now().getTime() / 1000) + 5;
   const other = otherLane(ctx.world, lane, spec.pick);
   const subscriptionId =
     spec.subscription === 'linked'
@@ -467,11 +471,14 @@ function stripeEvent(spec: WebhookSpec, lane: Lane, ctx: ResolveContext, nonce: 
       id: subscriptionId,
       object: 'subscription',
       status: spec.status,
-      cancel_at: type === 'customer.subscription.updated' ? t + 10 * 86_400 : null,
+      cancel_at: type === 'customer.subscription.updated' ? (spec.soon ? soon : t + 10 * 86_400) : null,
       cancel_at_period_end: false,
       canceled_at: null,
       ended_at: null,
-      pause_collection: type === 'customer.subscription.paused' ? { behavior: 'void', resumes_at: t + 86_400 } : null,
+      pause_collection:
+        type === 'customer.subscription.paused'
+          ? { behavior: 'void', resumes_at: spec.soon ? soon : t + 86_400 }
+          : null,
       metadata,
       items: {
         object: 'list',
@@ -566,7 +573,7 @@ function payPalEvent(spec: WebhookSpec, lane: Lane, ctx: ResolveContext, nonce: 
         start_time: iso(t - 86_400_000),
         update_time: iso(t),
         billing_info: {
-          next_billing_time: iso(t + 30 * 86_400_000),
+          next_billing_time: iso(spec.soon ? ctx.now().getTime() + 5_000 : t + 30 * 86_400_000),
           last_payment: { time: iso(t - 86_400_000), amount: { currency_code: 'USD', value: '29.00' } },
           last_failed_payment: { time: iso(t), amount: { currency_code: 'USD', value: '29.00' } },
         },
