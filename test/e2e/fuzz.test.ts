@@ -442,7 +442,7 @@ describe('the fuzz can fail', () => {
       command: 'PutCommand',
       sites: [world.lanes[0]!.siteId],
       processorIds: [],
-      keys: ['k'],
+      keys: [`SITE#${world.lanes[0]!.siteId} PRODUCT#p-course`],
       system: false,
     };
     const errorBody = '{"error":{"code":"forbidden","message":"no","details":[]}}';
