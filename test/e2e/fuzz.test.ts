@@ -242,11 +242,13 @@ const KIND_ORDER: ProblemKind[] = [
   'tenancy',
   'rejected-wrote',
   'forged-key',
+  'bad-instant',
+  'duplicate-refund',
   'error-shape',
   'invalid-json',
 ];
 /** Write checks rely on attributing writes to requests, which concurrency can blur: they count once seen alone. */
-const CONFIRM_ALONE: ProblemKind[] = ['rejected-wrote', 'forged-key'];
+const CONFIRM_ALONE: ProblemKind[] = ['rejected-wrote', 'forged-key', 'bad-instant'];
 
 interface Repro {
   outcome: Outcome;
@@ -436,13 +438,14 @@ function syntheticOutcome(
 }
 
 describe('the fuzz can fail', () => {
-  it('flags a 5xx, a lost connection, a bad error shape, a tenancy breach, a leak, a rejected write, a forged key', () => {
+  it('flags a 5xx, a lost connection, a bad error shape, a tenancy breach, a leak, a rejected write, bad data', () => {
     const kinds = (outcome: Outcome) => problemsOf(outcome).map((p) => p.kind);
     const write = {
       command: 'PutCommand',
       sites: [world.lanes[0]!.siteId],
       processorIds: [],
       keys: [`SITE#${world.lanes[0]!.siteId} PRODUCT#p-course`],
+      badInstants: [],
       system: false,
     };
     const errorBody = '{"error":{"code":"forbidden","message":"no","details":[]}}';
@@ -458,6 +461,13 @@ describe('the fuzz can fail', () => {
     expect(kinds(syntheticOutcome({ status: 403, text: errorBody, writes: [write] }))).toEqual(['rejected-wrote']);
     expect(kinds(syntheticOutcome({ writes: [{ ...write, keys: ['SITE#s#CUSTOMER#bad id#x PROFILE'] }] }))).toEqual([
       'forged-key',
+    ]);
+    expect(kinds(syntheticOutcome({ writes: [{ ...write, badInstants: ['+200000-01-01T00:00:00.000Z'] }] }))).toEqual([
+      'bad-instant',
+    ]);
+    const refund = { processorRefundId: 're_1', amount: 500 };
+    expect(kinds(syntheticOutcome({ text: JSON.stringify({ refunds: [refund, refund] }) }))).toEqual([
+      'duplicate-refund',
     ]);
   });
 

@@ -509,7 +509,8 @@ export interface WebhookSpec {
   type: number;
   subscription: 'linked' | 'fresh' | 'other-lane';
   pick: number;
-  metadata: 'own' | 'other-site' | 'unknown-offer' | 'missing';
+  /** `bad-ids`: ids an edge schema would refuse (`bad id#x`, 3 000 characters) in the site's own metadata. */
+  metadata: 'own' | 'other-site' | 'unknown-offer' | 'bad-ids' | 'missing';
   status: string;
   /** Seconds added to the event's times (before junk replaces any of them). */
   shift: number;
@@ -523,7 +524,16 @@ const webhook: fc.Arbitrary<WebhookSpec> = fc.record({
   type: fc.nat(),
   subscription: fc.constantFrom<WebhookSpec['subscription']>('linked', 'linked', 'fresh', 'other-lane'),
   pick: fc.nat(),
-  metadata: fc.constantFrom<WebhookSpec['metadata']>('own', 'own', 'own', 'other-site', 'unknown-offer', 'missing'),
+  metadata: fc.constantFrom<WebhookSpec['metadata']>(
+    'own',
+    'own',
+    'own',
+    'own',
+    'other-site',
+    'unknown-offer',
+    'bad-ids',
+    'missing',
+  ),
   status: fc.constantFrom('active', 'trialing', 'past_due', 'canceled', 'incomplete', 'paused', 'unpaid', 'ACTIVE'),
   shift: fc.integer({ min: -86_400 * 40, max: 86_400 * 40 }),
   soon: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),

@@ -32,6 +32,8 @@ export type ProblemKind =
   | 'tenancy'
   | 'rejected-wrote'
   | 'forged-key'
+  | 'bad-instant'
+  | 'duplicate-refund'
   | 'invalid-json';
 
 export interface Problem {
@@ -90,6 +92,17 @@ function foreignData(body: unknown, site: string | null, customer: string | null
   return null;
 }
 
+/** A purchase whose `refunds` list holds one processor refund twice (a replayed Idempotency-Key counted again). */
+function refundedTwice(body: unknown): string | null {
+  const refunds = (body as { refunds?: unknown } | null)?.refunds;
+  if (!Array.isArray(refunds)) return null;
+  const ids = refunds.map((r) => (r as { processorRefundId?: unknown }).processorRefundId).filter((id) => id != null);
+  const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
+  return repeated === undefined
+    ? null
+    : `processor refund ${String(repeated)} appears ${ids.filter((id) => id === repeated).length} times`;
+}
+
 /** Every check the acceptance names, on one outcome. */
 export function problemsOf(outcome: Outcome): Problem[] {
   const { request, status } = outcome;
@@ -128,6 +141,14 @@ export function problemsOf(outcome: Outcome): Problem[] {
       }
       const leak = foreignData(body, request.ownerSite, request.ownerCustomer);
       if (leak) problems.push({ kind: 'tenancy', signature: sig('tenancy', normalize(leak)), detail: leak });
+      const twice = refundedTwice(body);
+      if (twice) {
+        problems.push({
+          kind: 'duplicate-refund',
+          signature: sig('duplicate-refund', 'one processor refund recorded twice'),
+          detail: twice,
+        });
+      }
     }
   }
   if (status >= 400 && outcome.writes.length > 0) {
@@ -144,6 +165,14 @@ export function problemsOf(outcome: Outcome): Problem[] {
       kind: 'forged-key',
       signature: sig('forged-key', forged.map(normalize).join(', ')),
       detail: forged.join('\n'),
+    });
+  }
+  const instants = [...new Set(outcome.writes.flatMap((w) => w.badInstants))];
+  if (instants.length > 0) {
+    problems.push({
+      kind: 'bad-instant',
+      signature: sig('bad-instant', 'an instant outside the years 0000-9999 was stored'),
+      detail: instants.join(', '),
     });
   }
   return problems;

@@ -537,6 +537,12 @@ function webhookMetadata(spec: WebhookSpec, lane: Lane, other: Lane): Record<str
       return { siteId: other.siteId, offerId, customerId: 'c-1' };
     case 'unknown-offer':
       return { siteId: lane.siteId, offerId: 'o-nope', customerId: 'c-1' };
+    case 'bad-ids':
+      return {
+        siteId: lane.siteId,
+        offerId,
+        customerId: at(['bad id#x', 'c#PROFILE', 'x'.repeat(3_000), ''], spec.pick),
+      };
     case 'missing':
       return {};
   }

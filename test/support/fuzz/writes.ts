@@ -18,7 +18,25 @@ export interface WriteRecord {
   /** Processor subscription / event ids written (PROCESSOR# keys). */
   processorIds: string[];
   keys: string[];
+  /** Instants written outside the four-digit years that string comparison of ISO instants relies on. */
+  badInstants: string[];
   system: boolean;
+}
+
+/** `+200000-01-01T…`, `-000100-…`: what `toISOString()` makes of years outside 0000–9999. */
+const OUT_OF_RANGE_INSTANT = /^[+-]\d{6}-\d{2}-\d{2}T/;
+
+function badInstantsIn(value: unknown, found: string[] = []): string[] {
+  const stack = [value];
+  while (stack.length > 0 && found.length < 5) {
+    const item = stack.pop();
+    if (typeof item === 'string') {
+      if (OUT_OF_RANGE_INSTANT.test(item)) found.push(item);
+    } else if (typeof item === 'object' && item !== null) {
+      stack.push(...Object.values(item));
+    }
+  }
+  return found;
 }
 
 interface Flight {
@@ -127,6 +145,8 @@ export class WriteMonitor {
   private observe(command: string, input: Record<string, unknown>) {
     const items = writtenItems(command, input);
     if (items.length === 0) return;
+    // Whole items (Put) and update values: the keys are not enough to see what a write stores.
+    const badInstants = badInstantsIn([input.Item, input.TransactItems, input.ExpressionAttributeValues]);
     this.total++;
     const sites = new Set<string>();
     const processorIds: string[] = [];
@@ -151,6 +171,7 @@ export class WriteMonitor {
       sites: [...sites],
       processorIds,
       keys,
+      badInstants,
       system: this.system.getStore() === true,
     };
     if (write.system) return;
