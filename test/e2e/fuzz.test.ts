@@ -220,6 +220,18 @@ function recentUploads(started: number): string | null {
   return `the 2 s before, on the same keep-alive pool: ${recent.map((u) => `${u.line}, ${started - u.ended} ms before`).join('; ')}`;
 }
 
+/** Sends one fuzz request from its lane; a request marked `retry` is sent twice, as a client retrying would. */
+async function run(request: FuzzRequest, lane: Lane, index: number): Promise<Outcome[]> {
+  const concrete = await resolveRequest(request, lane, ctx);
+  const outcomes: Outcome[] = [];
+  for (let attempt = 0; attempt < (request.retry ? 2 : 1); attempt++) {
+    const outcome = await send(concrete, lane.index, index);
+    learn(outcome);
+    outcomes.push(outcome);
+  }
+  return outcomes;
+}
+
 /** Purchases that fuzz requests create join the pool, so later requests act on fresh state too. */
 function learn(outcome: Outcome) {
   if (outcome.status !== 201 || outcome.request.routeKey !== 'POST /sites/{siteId}/purchases') return;
@@ -376,16 +388,16 @@ async function replay(group: Group, shrinkMs: number): Promise<Repro> {
   const details = await fc.check(
     fc.asyncProperty(fuzzRequest, async (candidate) => {
       calls++;
-      let outcome: Outcome;
+      let sent: Outcome[];
       try {
-        outcome = await send(await resolveRequest(candidate, lane, ctx), lane.index, first.index);
+        sent = await run(candidate, lane, first.index);
       } catch (error) {
         if (error instanceof NotSent) return true;
         throw error;
       }
-      learn(outcome);
-      if (problemsOf(outcome).some((p) => p.signature === group.signature)) {
-        last = outcome;
+      const failed = sent.find((outcome) => problemsOf(outcome).some((p) => p.signature === group.signature));
+      if (failed) {
+        last = failed;
         return false;
       }
       return true;
@@ -499,15 +511,21 @@ describe('the fuzz can fail', () => {
 
 describe(`seeded fuzz over every route (FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS})`, () => {
   it('gets no 5xx, keeps the error shape, holds tenancy, and writes nothing for a rejected request', async () => {
-    // Arrange: the requests, all generated up front from the seed (run i of fast-check's stream is request i).
-    const requests: FuzzRequest[] = [];
+    // Arrange: the requests, all generated up front from the seed (run i of fast-check's stream is request i),
+    // as many as make FUZZ_RUNS HTTP requests once the retried ones are counted twice.
+    const generated: FuzzRequest[] = [];
     fc.check(
       fc.property(fuzzRequest, (request) => {
-        requests.push(request);
+        generated.push(request);
         return true;
       }),
       { seed: SEED, numRuns: RUNS },
     );
+    let budget = RUNS;
+    const requests = generated.filter((request) => {
+      budget -= request.retry ? 2 : 1;
+      return budget >= 0;
+    });
     console.log(
       `fuzz: seed ${SEED}, ${RUNS} requests, ${LANES} lanes, ${ROUTES.length} routes; replay with FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS}`,
     );
@@ -524,9 +542,7 @@ describe(`seeded fuzz over every route (FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS})`, (
         world.lanes.map(async (lane: Lane) => {
           for (let index = lane.index; index < requests.length; index += LANES) {
             try {
-              const outcome = await send(await resolveRequest(requests[index]!, lane, ctx), lane.index, index);
-              learn(outcome);
-              outcomes.push(outcome);
+              outcomes.push(...(await run(requests[index]!, lane, index)));
             } catch (error) {
               if (!(error instanceof NotSent)) throw error;
               notSent++;

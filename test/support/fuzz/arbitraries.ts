@@ -516,13 +516,42 @@ export interface WebhookSpec {
   shift: number;
   /** The cancellation / pause end / period end falls a few seconds from now, so its timer fires during the run. */
   soon: boolean;
+  /** One of the event's time fields (picked by `timeField`) gets this value; undefined: none is touched. */
+  timeField: number;
+  timeJunk: unknown;
   mutations: Mutation[];
   signature: 'valid' | 'wrong-secret' | 'stale' | 'tampered' | 'missing' | 'garbage';
 }
 
+/**
+ * Times a processor should never send, for Stripe's Unix seconds and PayPal's ISO strings alike: beyond what a
+ * Date holds, before 1970, past the year 9999 (which ISO strings only write with a sign), and not numbers.
+ */
+export const TIME_JUNK: readonly unknown[] = [
+  1e17,
+  -1,
+  0,
+  1.5,
+  8.64e12 + 1,
+  253_402_300_800,
+  -62_167_219_201,
+  2 ** 53,
+  '1e17',
+  '1796094612',
+  '',
+  null,
+  '+200000-01-01T00:00:00Z',
+  '-000001-01-01T00:00:00Z',
+  '+275760-09-13T00:00:00.001Z',
+  '9999-12-31T23:59:59.999Z',
+  '0000-01-01T00:00:00Z',
+  '2026-02-30T00:00:00Z',
+  'yesterday',
+];
+
 const webhook: fc.Arbitrary<WebhookSpec> = fc.record({
   type: fc.nat(),
-  subscription: fc.constantFrom<WebhookSpec['subscription']>('linked', 'linked', 'fresh', 'other-lane'),
+  subscription: fc.constantFrom<WebhookSpec['subscription']>('linked', 'linked', 'fresh', 'fresh', 'other-lane'),
   pick: fc.nat(),
   metadata: fc.constantFrom<WebhookSpec['metadata']>(
     'own',
@@ -532,14 +561,20 @@ const webhook: fc.Arbitrary<WebhookSpec> = fc.record({
     'other-site',
     'unknown-offer',
     'bad-ids',
+    'bad-ids',
     'missing',
+  ),
+  timeField: fc.nat(),
+  timeJunk: fc.oneof(
+    { weight: 2, arbitrary: fc.constant(undefined) },
+    { weight: 1, arbitrary: fc.constantFrom(...TIME_JUNK) },
   ),
   status: fc.constantFrom('active', 'trialing', 'past_due', 'canceled', 'incomplete', 'paused', 'unpaid', 'ACTIVE'),
   shift: fc.integer({ min: -86_400 * 40, max: 86_400 * 40 }),
   soon: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   mutations: fc.oneof(
-    { weight: 1, arbitrary: fc.constant<Mutation[]>([]) },
-    { weight: 4, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 4 }) },
+    { weight: 2, arbitrary: fc.constant<Mutation[]>([]) },
+    { weight: 3, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 4 }) },
   ),
   signature: fc.constantFrom<WebhookSpec['signature']>(
     ...(Array(12).fill('valid') as 'valid'[]),
@@ -561,6 +596,8 @@ export interface FuzzRequest {
   body: BodySpec;
   headers: HeaderSpec;
   webhook: WebhookSpec;
+  /** Sent twice in a row, the same bytes: a client retrying (a refund with its Idempotency-Key, a webhook redelivered). */
+  retry: boolean;
 }
 
 /** Every route of the route list; the webhooks, where most of the parsing is, three times as often. */
@@ -574,4 +611,5 @@ export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc.record({
   body,
   headers,
   webhook,
+  retry: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
 });

@@ -605,6 +605,31 @@ function payPalEvent(spec: WebhookSpec, lane: Lane, ctx: ResolveContext, nonce: 
   return { ...base, resource_type: 'dispute', resource: { id: `PP-D-${nonce}` } };
 }
 
+/** Stripe's and PayPal's time fields, wherever they sit in an event. */
+const TIME_KEYS = new Set([
+  'created',
+  'cancel_at',
+  'current_period_start',
+  'current_period_end',
+  'resumes_at',
+  'start',
+  'end',
+  'create_time',
+  'update_time',
+  'start_time',
+  'next_billing_time',
+  'time',
+]);
+
+function withTimeJunk(event: Record<string, unknown>, spec: WebhookSpec): unknown {
+  if (spec.timeJunk === undefined) return event;
+  const copy = structuredClone(event);
+  const times = slots(copy).filter((s) => typeof s.key === 'string' && TIME_KEYS.has(s.key) && s.parent !== null);
+  const target = times.length > 0 ? at(times, spec.timeField) : null;
+  if (target?.parent && target.key !== null) setOwn(target.parent, target.key, spec.timeJunk);
+  return copy;
+}
+
 function signWebhook(
   route: RouteDefinition,
   spec: WebhookSpec,
@@ -695,7 +720,7 @@ export async function resolveRequest(request: FuzzRequest, lane: Lane, ctx: Reso
         : payPalEvent(request.webhook, lane, ctx, nonce);
     const payload =
       request.body.kind === 'template'
-        ? toJson(mutate(event, request.webhook.mutations))
+        ? toJson(mutate(withTimeJunk(event, request.webhook), request.webhook.mutations))
         : (plainBody(request.body) ?? '');
     const signed = signWebhook(route, request.webhook, payload, ctx);
     Object.assign(headers, signed.headers);
