@@ -32,6 +32,8 @@ const SHRINK_MS = Number(process.env.FUZZ_SHRINK_MS ?? 10_000);
 const SHRINK_BUDGET_MS = Number(process.env.FUZZ_SHRINK_BUDGET_MS ?? 120_000);
 const REPORT_PATH = process.env.FUZZ_REPORT ?? join(tmpdir(), `membergate-fuzz-${SEED}.txt`);
 const REQUEST_TIMEOUT_MS = 30_000;
+/** Every request and answer as JSON lines, for digging into a run (optional). */
+const DUMP_PATH = process.env.FUZZ_DUMP;
 
 jest.setTimeout(120_000 + RUNS * 100 + SHRINK_BUDGET_MS);
 
@@ -308,7 +310,8 @@ function describeOutcome(outcome: Outcome): string {
       ? `      → no response: ${outcome.networkError}`
       : `      → ${outcome.status} ${clip(outcome.text, 300)}`,
   );
-  for (const error of outcome.serverErrors.slice(0, 1)) {
+  // Only a failed request's log lines are its own; a success may overlap another lane's failure.
+  for (const error of outcome.status >= 500 || outcome.status === 0 ? outcome.serverErrors.slice(0, 1) : []) {
     const stack = error.stack
       .split('\n')
       .slice(0, 12)
@@ -624,6 +627,16 @@ describe(`seeded fuzz over every route (FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS})`, (
           : []),
       ].join('\n');
       writeFileSync(REPORT_PATH, `${report}\n`);
+      if (DUMP_PATH) {
+        const lines = outcomes.map((o) =>
+          JSON.stringify({
+            ...o,
+            request: { ...o.request, sites: [...o.request.sites] },
+            text: o.text.slice(0, 2_000),
+          }),
+        );
+        writeFileSync(DUMP_PATH, `${lines.join('\n')}\n`);
+      }
       console.log(`${report}\n\nreport written to ${REPORT_PATH}`);
 
       expect(notSent).toBeLessThan(Math.max(5, RUNS / 100));
