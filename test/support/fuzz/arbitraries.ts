@@ -239,9 +239,9 @@ const auth: fc.Arbitrary<AuthSpec> = fc.record({
     },
   ),
   staffRole: fc.constantFrom<StaffRole>('admin', 'admin', 'support', 'automation'),
-  wrongRole: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+  wrongRole: fc.oneof({ weight: 12, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   site: fc.oneof(
-    { weight: 8, arbitrary: fc.constant<AuthSpec['site']>('path') },
+    { weight: 14, arbitrary: fc.constant<AuthSpec['site']>('path') },
     { weight: 3, arbitrary: fc.constantFrom<AuthSpec['site']>('lane', 'other', 'unknown') },
   ),
   customer: fc.constantFrom<AuthSpec['customer']>(
