@@ -26,14 +26,21 @@ export interface WriteRecord {
 /** `+200000-01-01T…`, `-000100-…`: what `toISOString()` makes of years outside 0000–9999. */
 const OUT_OF_RANGE_INSTANT = /^[+-]\d{6}-\d{2}-\d{2}T/;
 
+/** Attribute names that hold instants: `createdAt`, `currentPeriodEnd`, `at`, `dueAt`… (not ids that look like one). */
+const INSTANT_NAME = /(At|Start|End|^at|Time|Date)$/;
+
 function badInstantsIn(value: unknown, found: string[] = []): string[] {
-  const stack = [value];
+  const stack: [string, unknown][] = [['', value]];
   while (stack.length > 0 && found.length < 5) {
-    const item = stack.pop();
-    if (typeof item === 'string') {
-      if (OUT_OF_RANGE_INSTANT.test(item)) found.push(item);
+    const [name, item] = stack.pop()!;
+    // Marshalled (`{S: "…"}`) or plain, depending on where in the SDK stack the write is seen.
+    const textValue = typeof item === 'string' ? item : text(item);
+    if (textValue !== null) {
+      if (INSTANT_NAME.test(name) && OUT_OF_RANGE_INSTANT.test(textValue)) found.push(textValue);
     } else if (typeof item === 'object' && item !== null) {
-      stack.push(...Object.values(item));
+      const isWrapper = !Array.isArray(item) && Object.keys(item).length === 1 && ('M' in item || 'L' in item);
+      for (const [key, child] of Object.entries(item))
+        stack.push([isWrapper || Array.isArray(item) ? name : key, child]);
     }
   }
   return found;
