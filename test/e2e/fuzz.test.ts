@@ -16,12 +16,24 @@ import { WriteMonitor } from '../support/fuzz/writes.ts';
 /**
  * Issue 7's acceptance: a seeded fuzz over every route of the route list (unsigned requests, and webhook
  * payloads correctly signed with junk inside) gets no 5xx, every 4xx has the error shape, tenancy holds,
- * and no rejected request writes anything.
+ * and no rejected request writes anything. Also checked on the way, because they are the same kind of
+ * defect: no connection is dropped, a 2xx answer holds no other site's or customer's data, no id that
+ * the edge schemas refuse ends up inside a DynamoDB key, no instant outside the years 0000-9999 is stored
+ * (instants are compared as strings), a retried refund is not recorded twice, and the timer function and
+ * the sweeper never fail on the states the fuzz left.
  *
- * FUZZ_SEED (printed) replays a run; FUZZ_RUNS sets the number of requests (10 000 by default, 500 for a
- * quick look); FUZZ_CONCURRENCY the number of lanes. Every failure is collected, grouped by cause, and each
- * group's first occurrence is replayed alone and shrunk by fast-check into a minimal reproduction, with the
- * server's logged error. The full report is also written to FUZZ_REPORT (default: the OS temp folder).
+ * How: the local runtime (the one `npm start` runs) on the integration project's DynamoDB Local; one site
+ * per lane seeded with a small realistic dataset (test/support/fuzz/world.ts); requests generated up front
+ * by fast-check from the seed, for every entry of ROUTES (test/support/fuzz/arbitraries.ts, resolve.ts);
+ * lanes run concurrently, each one request at a time, so that every DynamoDB write can be attributed to
+ * the request in flight on its site (test/support/fuzz/writes.ts). Every failure is collected, grouped by
+ * cause, and each group is replayed alone from its fast-check path and shrunk into a minimal reproduction,
+ * printed with the server's logged error and stack.
+ *
+ * Environment: FUZZ_SEED (printed; replays a run), FUZZ_RUNS (HTTP requests, 10 000 by default; 500 for a
+ * quick look), FUZZ_CONCURRENCY (lanes, 8), FUZZ_SHRINK_MS / FUZZ_SHRINK_BUDGET_MS (time to shrink one
+ * group / all), FUZZ_REPORT (where the report goes; default the OS temp folder), FUZZ_DUMP (every request
+ * and answer as JSON lines).
  */
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_260_007);
