@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createSweeperHandler } from '../../functions/sweeper/app.ts';
 import { createTimerHandler } from '../../functions/timer/app.ts';
 import { processorRegistry } from '../../shared/adapters/processors.ts';
@@ -53,6 +54,8 @@ export interface LocalRuntime {
   dynamodbEndpoint: string;
   tableName: string;
   deps: Dependencies;
+  /** The runtime's DynamoDB client (the stores' and the local Scheduler's), for tools that observe its calls. */
+  documentClient: DynamoDBDocumentClient;
   tokens: LocalTokenIssuer;
   scheduler: LocalScheduler;
   processors: LocalProcessors;
@@ -252,6 +255,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       dynamodbEndpoint,
       tableName,
       deps,
+      documentClient: db,
       tokens,
       scheduler,
       processors,

@@ -1,5 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LocalRuntime } from '../../../infra/local/runtime.ts';
 import type { TimerPurpose } from '../../../shared/domain/billing.ts';
 import { timerName } from '../../../shared/ports/scheduler.ts';
@@ -111,8 +110,7 @@ export class WriteMonitor {
 
   /** Hooks the runtime's DynamoDB client and its local scheduler. */
   attach(runtime: LocalRuntime) {
-    // The Store keeps its client private; the fuzz reads it to watch writes without changing any source.
-    const db = (runtime.deps.store as unknown as { db: DynamoDBDocumentClient }).db;
+    const db = runtime.documentClient;
     db.middlewareStack.add(
       (next, context) => async (args) => {
         const result = await next(args);
