@@ -25,6 +25,7 @@ export interface ProcessorSecretModule {
 /** shared/adapters/processors.ts, as the wiring uses it. */
 export interface ProcessorAdapterModule {
   processorRegistry(settings: ProcessorSettings | null): ProcessorRegistry;
+  payPalCancelRedirect(settings: ProcessorSettings | null): (subscriptionId: string) => string;
 }
 /** shared/adapters/stripe-webhook.ts, as the wiring uses it. */
 export interface StripeWebhookModule {
@@ -69,7 +70,9 @@ export type AdapterLoaders<N extends FunctionName> = Slot<
 export type Wired<N extends FunctionName> = {
   readonly deps: Dependencies;
 } & (NeedsOf<N>['verifiesWebhooks'] extends null ? unknown : { readonly webhookTranslator: WebhookTranslator }) &
-  (NeedsOf<N>['processorCalls'] extends true ? { readonly processorSettings: ProcessorSettings } : unknown);
+  (NeedsOf<N>['processorCalls'] extends true
+    ? { readonly payPalRedirect: (subscriptionId: string) => string }
+    : unknown);
 
 /** Every loader a function could be given; what `AdapterLoaders<N>` is, whatever N. */
 interface AnyAdapterLoaders {
@@ -82,7 +85,7 @@ interface AnyAdapterLoaders {
 interface AnyWired {
   readonly deps: Dependencies;
   readonly webhookTranslator?: WebhookTranslator;
-  readonly processorSettings?: ProcessorSettings;
+  readonly payPalRedirect?: (subscriptionId: string) => string;
 }
 
 /**
@@ -93,7 +96,7 @@ interface AnyWired {
  *
  * A function that reads the processor secret is built on its first invocation, after the secret is read:
  * no Secrets Manager call at cold start, and `create` still receives every setting synchronously (a use case
- * reads `schedulesCancellation`, `me` builds PayPal's redirect without waiting). The others are built now.
+ * reads `schedulesCancellation`, `me` sends to PayPal's site without waiting). The others are built now.
  */
 export function productionHandler<N extends FunctionName, Args extends unknown[], Result>(
   name: N,
@@ -123,11 +126,11 @@ export function productionHandler<N extends FunctionName, Args extends unknown[]
 
   const handler = lazy(async () => {
     const settings = await (await processorSecret()).loadProcessorSettings();
-    const processors = given.processors ? (await given.processors()).processorRegistry(settings) : noProcessors();
+    const adapters = given.processors ? await given.processors() : null;
     const webhookTranslator = await translatorFor(given, settings);
     return build({
-      deps: deps(processors),
-      processorSettings: settings,
+      deps: deps(adapters ? adapters.processorRegistry(settings) : noProcessors()),
+      ...(adapters ? { payPalRedirect: adapters.payPalCancelRedirect(settings) } : {}),
       ...(webhookTranslator ? { webhookTranslator } : {}),
     });
   });
