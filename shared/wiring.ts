@@ -34,6 +34,7 @@ export interface ProcessorSecretModule {
 /** shared/adapters/processors.ts, as the wiring uses it. */
 export interface ProcessorAdapterModule {
   processorRegistry(settings: ProcessorSettings | null): ProcessorRegistry;
+  payPalCancelRedirect(settings: ProcessorSettings | null): (subscriptionId: string) => string;
 }
 /** shared/adapters/stripe-webhook.ts, as the wiring uses it. */
 export interface StripeWebhookModule {
@@ -86,7 +87,9 @@ export type AdapterLoaders<N extends FunctionName> = Slot<
 export type Wired<N extends FunctionName> = {
   readonly deps: Dependencies;
 } & (NeedsOf<N>['verifiesWebhooks'] extends null ? unknown : { readonly webhookTranslator: WebhookTranslator }) &
-  (NeedsOf<N>['processorCalls'] extends true ? { readonly processorSettings: ProcessorSettings } : unknown) &
+  (NeedsOf<N>['processorCalls'] extends true
+    ? { readonly payPalRedirect: (subscriptionId: string) => string }
+    : unknown) &
   (Has<NeedsOf<N>, 'webhooks'> extends true ? { readonly webhooks: WebhookStore } : unknown) &
   (Has<NeedsOf<N>, 'deliveryQueue'> extends true ? { readonly deliveryQueue: DeliveryQueue } : unknown);
 
@@ -102,7 +105,7 @@ interface AnyAdapterLoaders {
 interface AnyWired {
   readonly deps: Dependencies;
   readonly webhookTranslator?: WebhookTranslator;
-  readonly processorSettings?: ProcessorSettings;
+  readonly payPalRedirect?: (subscriptionId: string) => string;
   readonly webhooks?: WebhookStore;
   readonly deliveryQueue?: DeliveryQueue;
 }
@@ -115,7 +118,7 @@ interface AnyWired {
  *
  * A function that reads the processor secret is built on its first invocation, after the secret is read:
  * no Secrets Manager call at cold start, and `create` still receives every setting synchronously (a use case
- * reads `schedulesCancellation`, `me` builds PayPal's redirect without waiting). The others are built now.
+ * reads `schedulesCancellation`, `me` sends to PayPal's site without waiting). The others are built now.
  */
 export function productionHandler<N extends FunctionName, Args extends unknown[], Result>(
   name: N,
@@ -151,12 +154,12 @@ export function productionHandler<N extends FunctionName, Args extends unknown[]
 
   const handler = lazy(async () => {
     const settings = await (await processorSecret()).loadProcessorSettings();
-    const processors = given.processors ? (await given.processors()).processorRegistry(settings) : noProcessors();
+    const adapters = given.processors ? await given.processors() : null;
     const webhookTranslator = await translatorFor(given, settings);
     return build({
-      deps: deps(processors),
+      deps: deps(adapters ? adapters.processorRegistry(settings) : noProcessors()),
       ...webhookWiring,
-      processorSettings: settings,
+      ...(adapters ? { payPalRedirect: adapters.payPalCancelRedirect(settings) } : {}),
       ...(webhookTranslator ? { webhookTranslator } : {}),
     });
   });
