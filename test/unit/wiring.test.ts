@@ -101,6 +101,40 @@ describe('productionHandler', () => {
     ]);
   });
 
+  it('gives the webhook functions the webhook store, and no delivery queue to the endpoints API', async () => {
+    const { webhooks, ...rest } = await productionHandler('webhook-endpoints', {}, echo)();
+
+    expect(typeof webhooks.getEndpoint).toBe('function');
+    expect(rest).not.toHaveProperty('deliveryQueue');
+  });
+
+  it('stops the cold start of a function that queues deliveries without DELIVERY_QUEUE_URL', () => {
+    const load = async () => ({ sqsDeliveryQueue: () => ({ send: async () => undefined }) });
+
+    expect(() => productionHandler('webhook-fanout', { deliveryQueue: load }, echo)).toThrow('DELIVERY_QUEUE_URL');
+  });
+
+  it('loads the SQS adapter on the first delivery queued, once, with the queue URL read at cold start', async () => {
+    process.env.DELIVERY_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/deliveries';
+    const sent: string[] = [];
+    const urls: string[] = [];
+    const load = jest.fn(async () => ({
+      sqsDeliveryQueue: (config: { queueUrl: string }) => {
+        urls.push(config.queueUrl);
+        return { send: async (message: { eventId: string }) => void sent.push(message.eventId) };
+      },
+    }));
+    const { deliveryQueue } = await productionHandler('webhook-fanout', { deliveryQueue: load }, echo)();
+    expect(load).not.toHaveBeenCalled();
+
+    await deliveryQueue.send({ siteId: 's', endpointId: 'e', eventId: 'evt_1', attempt: 1 }, 0);
+    await deliveryQueue.send({ siteId: 's', endpointId: 'e', eventId: 'evt_2', attempt: 1 }, 0);
+
+    expect(load).toHaveBeenCalledTimes(1);
+    expect(urls).toEqual([process.env.DELIVERY_QUEUE_URL]);
+    expect(sent).toEqual(['evt_1', 'evt_2']);
+  });
+
   it('reads the processor secret on the first invocation, not at cold start, and only once', async () => {
     const loadProcessorSettings = jest.fn(async () => processorSettingsFrom({ STRIPE_WEBHOOK_SECRET: 'whsec_unit' }));
     const create = jest.fn((wired: { deps: Dependencies; webhookTranslator: WebhookTranslator }) => echo(wired));
