@@ -109,11 +109,11 @@ const compiled = compileRoutes();
  * Invokes the real handlers with the event API Gateway would build, in-process: integration tests cover
  * handler + use case + store against DynamoDB Local without an HTTP hop.
  */
-export function apiHarness(options: { clock?: TestClock; processors?: ProcessorRegistry } = {}) {
+export function apiHarness(options: { clock?: TestClock; processors?: ProcessorRegistry; stores?: Stores } = {}) {
   const clock = options.clock ?? new TestClock();
   const scheduler = new RecordingScheduler();
   const deps: Dependencies = {
-    ...testStores(),
+    ...(options.stores ?? testStores()),
     clock: clock.now,
     newId,
     scheduler,
