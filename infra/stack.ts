@@ -12,6 +12,7 @@ import {
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { readsProcessorSecret } from '../shared/function-needs.ts';
 import { ROUTES, type RouteAccess, type RouteDefinition } from '../shared/http/routes.ts';
 import { ApiFunction } from './constructs/api-function.ts';
 import { Auth } from './constructs/auth.ts';
@@ -34,7 +35,7 @@ export interface ApiRoute {
 
 /**
  * membergate: the table, schedule group, timer dead-letter queue and processor secret (stateful), one
- * Lambda per function definition (reading the processor secret where its handler calls a processor), the
+ * Lambda per function definition (granted and configured with exactly what `FUNCTION_NEEDS` declares), the
  * Scheduler and sweeper wiring (`Timers`), the HTTP API with exactly the routes of `ROUTES`, and the
  * Cognito pool its JWT authorizer trusts. Environment-agnostic: no lookups, so `cdk synth` runs
  * offline without credentials.
@@ -66,11 +67,12 @@ export class MembergateStack extends Stack {
       const fn = new ApiFunction(this, constructId(definition.name), {
         entry: definition.entry,
         handler: definition.handler,
+        serviceName: definition.name,
         description: `membergate ${definition.name}`,
         functionName: definition.name === TIMER_FUNCTION.name ? timerFunctionName : undefined,
         timeout: definition.timeoutSeconds === undefined ? undefined : Duration.seconds(definition.timeoutSeconds),
       });
-      fn.bindTable(this.stateful.table, definition.tableAccess);
+      fn.bindTable(this.stateful.table, definition.needs.table);
       functions.set(definition.name, fn);
     }
     this.functions = functions;
@@ -83,13 +85,14 @@ export class MembergateStack extends Stack {
     this.timers = new Timers(this, 'Timers', {
       scheduleGroup: this.stateful.scheduleGroup,
       deadLetterQueue: this.stateful.timerDeadLetterQueue,
-      target: functionNamed(TIMER_FUNCTION.name),
+      target: functionNamed(TIMER_FUNCTION.name).function,
       targetFunctionName: timerFunctionName,
-      sweeper: functionNamed(SWEEPER_FUNCTION.name),
+      sweeper: functionNamed(SWEEPER_FUNCTION.name).function,
     });
-    for (const definition of FUNCTION_DEFINITIONS) {
-      if (definition.timers) functionNamed(definition.name).bindTimers(this.timers);
-      if (definition.processors) functionNamed(definition.name).bindProcessorSecret(this.stateful.processorSecret);
+    // Exactly what each function declares it needs (shared/function-needs.ts), which its wiring builds.
+    for (const { name, needs } of FUNCTION_DEFINITIONS) {
+      if (needs.timers) functionNamed(name).bindTimers(this.timers);
+      if (readsProcessorSecret(needs)) functionNamed(name).bindProcessorSecret(this.stateful.processorSecret);
     }
 
     // The default stage is declared by hand: HttpApi's automatic one takes no access log or throttle.

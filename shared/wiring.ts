@@ -1,13 +1,194 @@
 import { ulid } from 'ulid';
-import { loadConfig } from './config.ts';
-import { systemClock } from './domain/time.ts';
+import { type EventBridgeSchedulerConfig, loadConfig, loadSchedulerConfig, required } from './config.ts';
+import { type Clock, systemClock } from './domain/time.ts';
+import { FUNCTION_NEEDS, type FunctionName, type FunctionNeeds, readsProcessorSecret } from './function-needs.ts';
+import { lazy } from './lazy.ts';
+import { describeError, log } from './log.ts';
 import { noProcessor, type ProcessorRegistry, unconfiguredProcessor } from './ports/processor.ts';
 import type { TimerScheduler } from './ports/scheduler.ts';
+import type { WebhookTranslator } from './ports/webhooks.ts';
+import type { ProcessorSettings } from './processor-settings.ts';
 import { createDocumentClient } from './store/client.ts';
 import { createDynamoStores } from './store/index.ts';
 import type { Dependencies } from './usecases/deps.ts';
 
 export const newId = (prefix: string) => `${prefix}_${ulid().toLowerCase()}`;
+
+/** shared/adapters/eventbridge-scheduler.ts, as the wiring uses it. */
+export interface SchedulerAdapterModule {
+  eventBridgeTimers(config: EventBridgeSchedulerConfig, clock: Clock): TimerScheduler;
+}
+/** shared/processor-settings.ts, as the wiring uses it (it brings the Secrets Manager client). */
+export interface ProcessorSecretModule {
+  loadProcessorSettings(): Promise<ProcessorSettings>;
+}
+/** shared/adapters/processors.ts, as the wiring uses it. */
+export interface ProcessorAdapterModule {
+  processorRegistry(settings: ProcessorSettings | null): ProcessorRegistry;
+}
+/** shared/adapters/stripe-webhook.ts, as the wiring uses it. */
+export interface StripeWebhookModule {
+  createStripeTranslator(options: { webhookSecret: string }): WebhookTranslator;
+}
+/** shared/adapters/paypal-webhook.ts, as the wiring uses it. */
+export interface PayPalWebhookModule {
+  createPayPalTranslator(options: { webhookId: string; certificatePem?: string }): WebhookTranslator;
+}
+
+type Loader<Module> = () => Promise<Module>;
+type NeedsOf<N extends FunctionName> = (typeof FUNCTION_NEEDS)[N];
+/** `readsProcessorSecret`, for the compiler. */
+type ReadsSecret<Needs extends FunctionNeeds> = Needs['processorCalls'] extends true
+  ? true
+  : Needs['verifiesWebhooks'] extends null
+    ? false
+    : true;
+/** A required entry when the function needs it, a forbidden one otherwise. */
+type Slot<Needed extends boolean, Key extends string, Value> = Needed extends true
+  ? { readonly [K in Key]: Value }
+  : { readonly [K in Key]?: never };
+
+/**
+ * The adapter modules a function's declared needs call for, each as a loader (`() => import(…)`) written in
+ * its `handler.ts`. esbuild bundles what an entry point reaches, so the entry is where an adapter is named;
+ * this type holds the entry to `FUNCTION_NEEDS`: a missing loader or one the function does not need is a
+ * compile error (and, should a cast get past that, an error at cold start). Loaded on first use, so none
+ * of them costs cold-start time.
+ */
+export type AdapterLoaders<N extends FunctionName> = Slot<
+  NeedsOf<N>['timers'],
+  'timers',
+  Loader<SchedulerAdapterModule>
+> &
+  Slot<ReadsSecret<NeedsOf<N>>, 'processorSecret', Loader<ProcessorSecretModule>> &
+  Slot<NeedsOf<N>['processorCalls'], 'processors', Loader<ProcessorAdapterModule>> &
+  Slot<NeedsOf<N>['verifiesWebhooks'] extends 'stripe' ? true : false, 'stripeWebhooks', Loader<StripeWebhookModule>> &
+  Slot<NeedsOf<N>['verifiesWebhooks'] extends 'paypal' ? true : false, 'payPalWebhooks', Loader<PayPalWebhookModule>>;
+
+/** What a function's app is built from: the use cases' dependencies, plus what its needs add. */
+export type Wired<N extends FunctionName> = {
+  readonly deps: Dependencies;
+} & (NeedsOf<N>['verifiesWebhooks'] extends null ? unknown : { readonly webhookTranslator: WebhookTranslator }) &
+  (NeedsOf<N>['processorCalls'] extends true ? { readonly processorSettings: ProcessorSettings } : unknown);
+
+/** Every loader a function could be given; what `AdapterLoaders<N>` is, whatever N. */
+interface AnyAdapterLoaders {
+  readonly processorSecret?: Loader<ProcessorSecretModule>;
+  readonly timers?: Loader<SchedulerAdapterModule>;
+  readonly processors?: Loader<ProcessorAdapterModule>;
+  readonly stripeWebhooks?: Loader<StripeWebhookModule>;
+  readonly payPalWebhooks?: Loader<PayPalWebhookModule>;
+}
+interface AnyWired {
+  readonly deps: Dependencies;
+  readonly webhookTranslator?: WebhookTranslator;
+  readonly processorSettings?: ProcessorSettings;
+}
+
+/**
+ * A function's Lambda handler, wired with exactly what `FUNCTION_NEEDS[name]` declares: the store always;
+ * the EventBridge Scheduler adapter when it arms timers (its settings read now, so a missing one stops the
+ * cold start with its name; the module loaded by the first timer); the processor registry and its
+ * credentials when it calls processors; its own processor's webhook translator when it verifies webhooks.
+ *
+ * A function that reads the processor secret is built on its first invocation, after the secret is read:
+ * no Secrets Manager call at cold start, and `create` still receives every setting synchronously (a use case
+ * reads `schedulesCancellation`, `me` builds PayPal's redirect without waiting). The others are built now.
+ */
+export function productionHandler<N extends FunctionName, Args extends unknown[], Result>(
+  name: N,
+  loaders: AdapterLoaders<N>,
+  create: (wired: Wired<N>) => (...args: Args) => Promise<Result>,
+): (...args: Args) => Promise<Result> {
+  const needs: FunctionNeeds = FUNCTION_NEEDS[name];
+  // The compiler has matched `loaders` to the needs; from here on they are read as the union of all loaders.
+  const given: AnyAdapterLoaders = loaders;
+  assertLoadersMatch(name, needs, given);
+  const build = create as (wired: AnyWired) => (...args: Args) => Promise<Result>;
+
+  const config = loadConfig();
+  const stores = createDynamoStores(createDocumentClient({ endpoint: config.dynamodbEndpoint }), config.tableName);
+  const scheduler = given.timers ? deferredTimers(loadSchedulerConfig(), given.timers) : noTimers;
+  const deps = (processors: ProcessorRegistry): Dependencies => ({
+    ...stores,
+    clock: systemClock,
+    newId,
+    scheduler,
+    processors,
+  });
+
+  const { processorSecret } = given;
+  if (!processorSecret) return build({ deps: deps(noProcessors()) });
+
+  const handler = lazy(async () => {
+    const settings = await (await processorSecret()).loadProcessorSettings();
+    const processors = given.processors ? (await given.processors()).processorRegistry(settings) : noProcessors();
+    const webhookTranslator = await translatorFor(given, settings);
+    return build({
+      deps: deps(processors),
+      processorSettings: settings,
+      ...(webhookTranslator ? { webhookTranslator } : {}),
+    });
+  });
+  return async (...args) => {
+    let ready: (...args: Args) => Promise<Result>;
+    try {
+      ready = await handler();
+    } catch (error) {
+      log.error('the function could not be wired: processor settings or an adapter failed to load', {
+        error: describeError(error),
+      });
+      throw error;
+    }
+    return ready(...args);
+  };
+}
+
+/** Belt and braces for the compile-time check: a loader given or missing against the needs is a wiring bug. */
+function assertLoadersMatch(name: string, needs: FunctionNeeds, loaders: AnyAdapterLoaders): void {
+  const expected: Record<keyof AnyAdapterLoaders, boolean> = {
+    processorSecret: readsProcessorSecret(needs),
+    timers: needs.timers,
+    processors: needs.processorCalls,
+    stripeWebhooks: needs.verifiesWebhooks === 'stripe',
+    payPalWebhooks: needs.verifiesWebhooks === 'paypal',
+  };
+  for (const [key, wanted] of Object.entries(expected)) {
+    const present = loaders[key as keyof AnyAdapterLoaders] !== undefined;
+    if (present !== wanted) {
+      throw new Error(
+        `function ${name}: ${wanted ? 'missing' : 'unexpected'} adapter loader "${key}" (FUNCTION_NEEDS)`,
+      );
+    }
+  }
+}
+
+async function translatorFor(
+  loaders: AnyAdapterLoaders,
+  settings: ProcessorSettings,
+): Promise<WebhookTranslator | undefined> {
+  if (loaders.stripeWebhooks) {
+    const webhookSecret = settings.stripeWebhookSecret ?? required('STRIPE_WEBHOOK_SECRET');
+    return (await loaders.stripeWebhooks()).createStripeTranslator({ webhookSecret });
+  }
+  if (loaders.payPalWebhooks) {
+    const webhookId = settings.paypalWebhookId ?? required('PAYPAL_WEBHOOK_ID');
+    return (await loaders.payPalWebhooks()).createPayPalTranslator({
+      webhookId,
+      ...(settings.paypalWebhookCert ? { certificatePem: settings.paypalWebhookCert } : {}),
+    });
+  }
+  return undefined;
+}
+
+/** The Scheduler adapter, loaded (with the Scheduler client) by the first timer armed or removed. */
+function deferredTimers(config: EventBridgeSchedulerConfig, load: Loader<SchedulerAdapterModule>): TimerScheduler {
+  const scheduler = lazy(async () => (await load()).eventBridgeTimers(config, systemClock));
+  return {
+    upsert: async (timer) => (await scheduler()).upsert(timer),
+    remove: async (timer) => (await scheduler()).remove(timer),
+  };
+}
 
 /** Every processor refused (502 naming it), except `none`: for functions that never call a processor. */
 export function noProcessors(): ProcessorRegistry {
@@ -28,18 +209,3 @@ const noTimers: TimerScheduler = {
     throw new Error('this function is not wired with a scheduler');
   },
 };
-
-/**
- * The real adapters, built once per Lambda container from the environment. Functions that arm or move
- * timers pass `eventBridgeTimers` (shared/adapters/eventbridge-scheduler.ts), those that call processors pass
- * `processorRegistry(await loadProcessorSettings())` (shared/adapters/processors.ts); the others bundle neither
- * the Scheduler client nor the Stripe SDK.
- */
-export function productionDependencies(
-  options: { timers?: (clock: typeof systemClock) => TimerScheduler; processors?: ProcessorRegistry } = {},
-): Dependencies {
-  const config = loadConfig();
-  const stores = createDynamoStores(createDocumentClient({ endpoint: config.dynamodbEndpoint }), config.tableName);
-  const scheduler = options.timers ? options.timers(systemClock) : noTimers;
-  return { ...stores, clock: systemClock, newId, scheduler, processors: options.processors ?? noProcessors() };
-}

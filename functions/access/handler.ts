@@ -1,4 +1,4 @@
-import { productionDependencies } from '#shared/wiring.ts';
+import { productionHandler } from '#shared/wiring.ts';
 import { createAccessHandler } from './app.ts';
 
-export const handler = createAccessHandler(productionDependencies());
+export const handler = productionHandler('access', {}, ({ deps }) => createAccessHandler(deps));

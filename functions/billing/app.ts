@@ -8,6 +8,7 @@ import {
   subscriptionsQuery,
 } from '#shared/http/schemas.ts';
 import { parseInput } from '#shared/http/validation.ts';
+import { countCancellation } from '#shared/metrics.ts';
 import * as billing from '#shared/usecases/billing.ts';
 import type { Dependencies } from '#shared/usecases/deps.ts';
 import { refundPurchase } from '#shared/usecases/refunds.ts';
@@ -30,10 +31,9 @@ export function createBillingHandler(deps: Dependencies) {
       'POST /sites/{siteId}/purchases/{purchaseId}/cancellation': async (request) => {
         const input = parseInput(cancelInput, request.body);
         const actor = actorFor(request);
-        return json(
-          200,
-          await billing.cancelPayments(deps, site(request), purchaseId(request), input, actor, request.now),
-        );
+        const view = await billing.cancelPayments(deps, site(request), purchaseId(request), input, actor, request.now);
+        countCancellation(input.when);
+        return json(200, view);
       },
       'DELETE /sites/{siteId}/purchases/{purchaseId}/cancellation': async (request) =>
         json(

@@ -1,4 +1,4 @@
-import { productionDependencies } from '#shared/wiring.ts';
+import { productionHandler } from '#shared/wiring.ts';
 import { createCatalogHandler } from './app.ts';
 
-export const handler = createCatalogHandler(productionDependencies());
+export const handler = productionHandler('catalog', {}, ({ deps }) => createCatalogHandler(deps));

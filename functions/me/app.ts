@@ -2,6 +2,7 @@ import { UnauthorizedError } from '#shared/domain/errors.ts';
 import { type ApiRequest, createApiHandler, json, param } from '#shared/http/api.ts';
 import { id } from '#shared/http/schemas.ts';
 import { parseInput } from '#shared/http/validation.ts';
+import { countCancellation } from '#shared/metrics.ts';
 import type { Dependencies } from '#shared/usecases/deps.ts';
 import { myLibrary, mySubscriptions, selfCancel } from '#shared/usecases/me.ts';
 
@@ -32,7 +33,10 @@ export function createMeHandler(deps: Dependencies, options: MeOptions) {
       'POST /me/subscriptions/{purchaseId}/cancel': async (request) => {
         const { siteId, customerId } = self(request);
         const purchaseId = parseInput(id, param(request, 'purchaseId'), 'purchaseId');
-        return json(200, await selfCancel(deps, siteId, customerId, purchaseId, request.now, options.payPalRedirect));
+        const view = await selfCancel(deps, siteId, customerId, purchaseId, request.now, options.payPalRedirect);
+        // Self-cancel always stops payments at the end of the period.
+        countCancellation('period_end');
+        return json(200, view);
       },
     },
     { clock: deps.clock },

@@ -1,16 +1,17 @@
-import { eventBridgeTimers } from '#shared/adapters/eventbridge-scheduler.ts';
 import { payPalCancelRedirectUrl } from '#shared/adapters/paypal.ts';
-import { processorRegistry } from '#shared/adapters/processors.ts';
-import { loadProcessorSettings } from '#shared/processor-settings.ts';
-import { productionDependencies } from '#shared/wiring.ts';
+import { productionHandler } from '#shared/wiring.ts';
 import { createMeHandler } from './app.ts';
 
-const settings = await loadProcessorSettings();
-const environment = settings.paypal?.environment ?? 'live';
-
-export const handler = createMeHandler(
-  productionDependencies({ timers: eventBridgeTimers, processors: processorRegistry(settings) }),
+export const handler = productionHandler(
+  'me',
   {
-    payPalRedirect: (subscriptionId) => payPalCancelRedirectUrl(subscriptionId, environment),
+    processorSecret: () => import('#shared/processor-settings.ts'),
+    timers: () => import('#shared/adapters/eventbridge-scheduler.ts'),
+    processors: () => import('#shared/adapters/processors.ts'),
   },
+  ({ deps, processorSettings }) =>
+    createMeHandler(deps, {
+      payPalRedirect: (subscriptionId) =>
+        payPalCancelRedirectUrl(subscriptionId, processorSettings.paypal?.environment ?? 'live'),
+    }),
 );

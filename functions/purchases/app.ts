@@ -1,6 +1,7 @@
 import { type ApiRequest, actorFor, createApiHandler, json, param } from '#shared/http/api.ts';
 import { eventsQuery, grantInput, id, productSelection } from '#shared/http/schemas.ts';
 import { parseInput } from '#shared/http/validation.ts';
+import { countAccessChange } from '#shared/metrics.ts';
 import type { Dependencies } from '#shared/usecases/deps.ts';
 import * as purchases from '#shared/usecases/purchases.ts';
 
@@ -12,10 +13,17 @@ export function createPurchasesHandler(deps: Dependencies) {
   const accessRoute = async (request: ApiRequest, change: purchases.AccessChange) => {
     const { productIds } = parseInput(productSelection, request.body ?? {});
     const actor = actorFor(request);
-    return json(
-      200,
-      await purchases.changeAccess(deps, site(request), purchaseId(request), change, productIds, actor, request.now),
+    const view = await purchases.changeAccess(
+      deps,
+      site(request),
+      purchaseId(request),
+      change,
+      productIds,
+      actor,
+      request.now,
     );
+    countAccessChange(change, actor);
+    return json(200, view);
   };
 
   return createApiHandler(

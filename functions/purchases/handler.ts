@@ -1,5 +1,8 @@
-import { eventBridgeTimers } from '#shared/adapters/eventbridge-scheduler.ts';
-import { productionDependencies } from '#shared/wiring.ts';
+import { productionHandler } from '#shared/wiring.ts';
 import { createPurchasesHandler } from './app.ts';
 
-export const handler = createPurchasesHandler(productionDependencies({ timers: eventBridgeTimers }));
+export const handler = productionHandler(
+  'purchases',
+  { timers: () => import('#shared/adapters/eventbridge-scheduler.ts') },
+  ({ deps }) => createPurchasesHandler(deps),
+);

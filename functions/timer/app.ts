@@ -2,9 +2,11 @@ import * as z from 'zod';
 import { id, instant } from '#shared/http/schemas.ts';
 import { parseInput } from '#shared/http/validation.ts';
 import { log } from '#shared/log.ts';
-import type { TimerEvent } from '#shared/ports/scheduler.ts';
+import { recordTimerLateness } from '#shared/metrics.ts';
+import { type ObservedHandler, observed } from '#shared/observability.ts';
+import { type TimerEvent, timerName } from '#shared/ports/scheduler.ts';
 import type { Dependencies } from '#shared/usecases/deps.ts';
-import { runDueActions } from '#shared/usecases/timers.ts';
+import { type DueRun, runDueActions } from '#shared/usecases/timers.ts';
 
 const timerEvent = z
   .object({
@@ -21,15 +23,20 @@ const MAX_EARLY_MS = 5_000;
 /**
  * Target of the one-time schedules. The state decides, not the timer: a stale or duplicate delivery does
  * nothing. A malformed event throws, so Scheduler retries it and then parks it in the dead-letter queue.
+ * How late each timer ran is a metric: Scheduler's delivery is the only part of a timed change we do not run.
  */
-export function createTimerHandler(deps: Pick<Dependencies, 'purchases' | 'scheduler' | 'clock' | 'processors'>) {
-  return async (event: unknown) => {
+export function createTimerHandler(
+  deps: Pick<Dependencies, 'purchases' | 'scheduler' | 'clock' | 'processors'>,
+): ObservedHandler<unknown, DueRun> {
+  return observed('timer', async (event: unknown) => {
     const timer: TimerEvent = parseInput(timerEvent, event, 'event');
+    log.appendKeys({ siteId: timer.siteId, purchaseId: timer.purchaseId, timer: timerName(timer) });
     const clockNow = deps.clock();
     const early = Date.parse(timer.dueAt) - clockNow.getTime();
     const now = early > 0 && early <= MAX_EARLY_MS ? new Date(timer.dueAt) : clockNow;
+    recordTimerLateness(timer.purpose, Math.max(0, -early));
     const result = await runDueActions(deps, timer.siteId, timer.purchaseId, now);
-    log.info('timer fired', { ...timer, applied: result.applied });
+    log.info('timer fired', { purpose: timer.purpose, dueAt: timer.dueAt, applied: result.applied });
     return result;
-  };
+  });
 }

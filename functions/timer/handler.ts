@@ -1,9 +1,12 @@
-import { eventBridgeTimers } from '#shared/adapters/eventbridge-scheduler.ts';
-import { processorRegistry } from '#shared/adapters/processors.ts';
-import { loadProcessorSettings } from '#shared/processor-settings.ts';
-import { productionDependencies } from '#shared/wiring.ts';
+import { productionHandler } from '#shared/wiring.ts';
 import { createTimerHandler } from './app.ts';
 
-export const handler = createTimerHandler(
-  productionDependencies({ timers: eventBridgeTimers, processors: processorRegistry(await loadProcessorSettings()) }),
+export const handler = productionHandler(
+  'timer',
+  {
+    processorSecret: () => import('#shared/processor-settings.ts'),
+    timers: () => import('#shared/adapters/eventbridge-scheduler.ts'),
+    processors: () => import('#shared/adapters/processors.ts'),
+  },
+  ({ deps }) => createTimerHandler(deps),
 );

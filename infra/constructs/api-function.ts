@@ -1,24 +1,33 @@
-import { Duration } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { ApplicationLogLevel, Architecture, Code, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { DEPS_LOCK_FILE, PROJECT_ROOT, type TableAccess } from '../definitions.ts';
+import type { TableAccess } from '../../shared/function-needs.ts';
+import { PROJECT_ROOT } from '../definitions.ts';
+import { ENTRY_NAME, FunctionBundling } from './bundling.ts';
 import type { Timers } from './timers.ts';
 
 /**
- * Lets an ESM bundle use CommonJS dependencies that call `require` (esbuild's `__require` shim looks for a
- * global `require`, which ESM does not have). The alias avoids clashing with a bundled `createRequire`.
+ * The levels a function may log at. Lambda reads a line without a `level` (the metrics' EMF lines) as INFO
+ * and drops it below the application log level, so a stricter level (WARN, ERROR) would silently lose
+ * every metric: INFO is the quietest level that keeps them.
  */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __membergateCreateRequire } from 'node:module'; const require = __membergateCreateRequire(import.meta.url);";
+export type FunctionLogLevel = 'TRACE' | 'DEBUG' | 'INFO';
 
 export interface ApiFunctionProps {
   /** Absolute path of the TypeScript entry file. */
   readonly entry: string;
+  /** The `service` of its log lines and metrics (`POWERTOOLS_SERVICE_NAME`): its definition's name. */
+  readonly serviceName: string;
+  /**
+   * `LOG_LEVEL`, which the logger reads, and Lambda's own application log level, set to the same value so
+   * that the two never disagree (Powertools defers to Lambda's when both are set). @default 'INFO'
+   */
+  readonly logLevel?: FunctionLogLevel;
   /** Exported handler name in `entry`. @default 'handler' */
   readonly handler?: string;
   readonly description?: string;
@@ -36,9 +45,11 @@ export interface ApiFunctionProps {
 }
 
 /**
- * The house Lambda function: Node.js 22 on arm64, an ESM bundle built by the local esbuild (minified,
- * with source maps Node applies to stack traces), X-Ray active, its own log group kept one month, and a
- * role of its own that starts with nothing but write access to that log group.
+ * The house Lambda function: Node.js 22 on arm64, an ESM bundle built by the local esbuild (minified, split
+ * so that what only some requests need loads when first needed, with source maps Node applies to stack
+ * traces: ./bundling.ts), X-Ray active, JSON logs (Powertools writes one JSON object
+ * per line, Lambda's own records follow suit) in a log group of its own kept one month, and a role of its own
+ * that starts with nothing but write access to that log group.
  *
  * Permissions come from intent-named helpers (`bindTable`, `bindTimers`, `bindProcessorSecret`) that set the matching environment variable and
  * grant exactly that access, so a function's env and its IAM policy cannot disagree.
@@ -66,11 +77,20 @@ export class ApiFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     const callerNodeOptions = props.environment?.NODE_OPTIONS;
+    const logLevel = props.logLevel ?? 'INFO';
     this.function = new NodejsFunction(this, 'Function', {
-      entry: props.entry,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: DEPS_LOCK_FILE,
-      handler: props.handler ?? 'handler',
+      // Bundled by `FunctionBundling` (split into chunks; see ./bundling.ts) rather than NodejsFunction's
+      // single-file esbuild run. OUTPUT: the asset's hash is the bundle's, so a change that does not alter
+      // the code deploys nothing.
+      code: Code.fromAsset(PROJECT_ROOT, {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          // Never pulled: local bundling either succeeds or stops synthesis with esbuild's errors.
+          image: DockerImage.fromRegistry('local-bundling-only'),
+          local: new FunctionBundling(props.entry),
+        },
+      }),
+      handler: `${ENTRY_NAME}.${props.handler ?? 'handler'}`,
       functionName: props.functionName,
       description: props.description,
       runtime: Runtime.NODEJS_22_X,
@@ -79,28 +99,14 @@ export class ApiFunction extends Construct {
       timeout: props.timeout ?? Duration.seconds(10),
       tracing: Tracing.ACTIVE,
       logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel[logLevel],
       role: this.role,
       environment: {
         ...props.environment,
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        LOG_LEVEL: logLevel,
         NODE_OPTIONS: ['--enable-source-maps', callerNodeOptions].filter(Boolean).join(' '),
-      },
-      bundling: {
-        // `target` follows the runtime (node22).
-        format: OutputFormat.ESM,
-        // Prefer packages' ESM builds: better tree shaking, smaller bundles (DESIGN §4: ≤ 1 MB each).
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        // A separate .map file without sources: stack traces get file:line, the code package stays small.
-        sourceMapMode: SourceMapMode.DEFAULT,
-        sourcesContent: false,
-        // The runtime ships an AWS SDK v3, but not the version we test against: bundle ours, pinned.
-        externalModules: [],
-        forceDockerBundling: false,
-        // Errors only: synthesis (and so every infra test run) bundles each function, and esbuild's
-        // per-bundle summary would bury the output that matters.
-        logLevel: LogLevel.ERROR,
       },
     });
   }

@@ -2,11 +2,11 @@ import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { IScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { ApiFunction } from './api-function.ts';
 
 /** How often the sweeper applies whatever is overdue: the longest a lost timer can delay a state change. */
 export const SWEEP_INTERVAL = Duration.minutes(5);
@@ -16,8 +16,12 @@ export interface TimersProps {
   readonly scheduleGroup: IScheduleGroup;
   /** Where undeliverable and failed timers go (stateful). */
   readonly deadLetterQueue: IQueue;
-  /** The function schedules invoke. It must have been created with `functionName: targetFunctionName`. */
-  readonly target: ApiFunction;
+  /**
+   * The function schedules invoke. It must have been created with `functionName: targetFunctionName`.
+   * A plain Lambda function, not the house construct: `ApiFunction.bindTimers` takes a `Timers`, so naming
+   * `ApiFunction` here would make the two modules import each other.
+   */
+  readonly target: IFunction;
   /**
    * The target's explicit physical name. Its ARN is built from this name rather than read from the function
    * (`Fn::GetAtt`), because the target arms timers too: a `TIMER_FUNCTION_ARN` that referenced the function's
@@ -25,7 +29,7 @@ export interface TimersProps {
    */
   readonly targetFunctionName: string;
   /** Runs every `SWEEP_INTERVAL` from an EventBridge rule. */
-  readonly sweeper: ApiFunction;
+  readonly sweeper: IFunction;
 }
 
 /**
@@ -80,7 +84,7 @@ export class Timers extends Construct {
       new PolicyStatement({
         sid: 'InvokeTimerFunction',
         actions: ['lambda:InvokeFunction'],
-        resources: [props.target.function.functionArn],
+        resources: [props.target.functionArn],
       }),
     );
     // Scheduler sends a schedule's dead letters (DeadLetterConfig) with the execution role's permissions.
@@ -96,7 +100,7 @@ export class Timers extends Construct {
     // invoke (throttling, permissions, a missing function). A timer the handler rejects, or that fails on
     // every attempt, is retried by Lambda and then sent here, to the same queue and the same alarm, instead
     // of being dropped after Lambda's retries.
-    props.target.function.configureAsyncInvoke({
+    props.target.configureAsyncInvoke({
       onFailure: new SqsDestination(props.deadLetterQueue),
       retryAttempts: 2,
     });
@@ -104,9 +108,9 @@ export class Timers extends Construct {
     this.sweepRule = new Rule(this, 'SweepRule', {
       description: 'Runs the membergate sweeper: applies whatever lost or failed timers left overdue',
       schedule: Schedule.rate(SWEEP_INTERVAL),
-      targets: [new LambdaFunction(props.sweeper.function)],
+      targets: [new LambdaFunction(props.sweeper)],
     });
     // A failed sweep is retried by the next run, with fresher data; Lambda's own retries would only overlap it.
-    props.sweeper.function.configureAsyncInvoke({ retryAttempts: 0 });
+    props.sweeper.configureAsyncInvoke({ retryAttempts: 0 });
   }
 }

@@ -7,18 +7,11 @@ import {
   SchedulerClient,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
-import { loadSchedulerConfig } from '../config.ts';
+import type { EventBridgeSchedulerConfig } from '../config.ts';
 import type { Clock } from '../domain/time.ts';
 import { type TimerEvent, type TimerScheduler, timerName } from '../ports/scheduler.ts';
 
-export interface EventBridgeSchedulerConfig {
-  groupName: string;
-  /** The timer function. */
-  targetArn: string;
-  /** The role Scheduler assumes; it may invoke only the timer function. */
-  roleArn: string;
-  deadLetterArn: string;
-}
+export type { EventBridgeSchedulerConfig };
 
 /** Scheduler's `at()` takes whole seconds: round up so a timer never fires before its due instant. */
 export function atExpression(dueAt: Date): string {
@@ -81,7 +74,11 @@ export class EventBridgeTimerScheduler implements TimerScheduler {
   }
 }
 
-/** Production wiring: Scheduler settings from the environment (fails at cold start when one is missing). */
-export function eventBridgeTimers(clock: Clock): TimerScheduler {
-  return new EventBridgeTimerScheduler(new SchedulerClient({}), loadSchedulerConfig(), clock);
+/**
+ * Production wiring, once the module is loaded: the wiring reads `config` at cold start (so a missing
+ * setting still stops the function there) and loads this module, with the Scheduler client, on the first
+ * timer a request arms or removes.
+ */
+export function eventBridgeTimers(config: EventBridgeSchedulerConfig, clock: Clock): TimerScheduler {
+  return new EventBridgeTimerScheduler(new SchedulerClient({}), config, clock);
 }

@@ -1,22 +1,96 @@
-import { noProcessor, type ProcessorRegistry, unconfiguredProcessor } from '../ports/processor.ts';
+import type { Processor } from '../domain/types.ts';
+import { lazy } from '../lazy.ts';
+import { countProcessorCallFailure } from '../metrics.ts';
+import {
+  type BillingProcessor,
+  noProcessor,
+  type ProcessorRegistry,
+  unconfiguredProcessor,
+} from '../ports/processor.ts';
 import type { ProcessorSettings } from '../processor-settings.ts';
-import { createPayPalProcessor } from './paypal.ts';
-import { createStripeProcessor, stripeClient } from './stripe.ts';
+
+type PaidProcessor = Exclude<Processor, 'none'>;
+
+/**
+ * Whether each adapter can end a subscription at a future instant (`BillingProcessor.schedulesCancellation`),
+ * known without loading it: use cases read it synchronously. Stripe can (`cancel_at`), PayPal cannot. A
+ * unit test holds these to the adapters' own values.
+ */
+export const SCHEDULES_CANCELLATION: Readonly<Record<PaidProcessor, boolean>> = {
+  stripe: true,
+  native: true,
+  paypal: false,
+};
 
 /**
  * Processor adapters by name, from the settings. A processor without credentials answers every call with
- * a clear 502 naming it; processor `none` (billing recorded in membergate only) needs nothing. Only the
- * functions that call processors import this module, so the others do not bundle the Stripe SDK.
+ * a clear 502 naming it; processor `none` (billing recorded in membergate only) needs nothing.
+ *
+ * Each adapter module (and so the Stripe SDK) is loaded on the first call to its processor, not when this
+ * registry is built: most requests of a function that may call a processor never do, and those that do
+ * pay the load once per container. Every failed call is counted (`ProcessorCallFailed`), a processor left
+ * unconfigured included: to the caller it is the same 502.
  */
 export function processorRegistry(settings: ProcessorSettings | null): ProcessorRegistry {
+  const stripe = settings?.stripe;
+  const native = settings?.native;
+  const paypal = settings?.paypal;
   return {
     none: noProcessor,
-    stripe: settings?.stripe
-      ? createStripeProcessor({ stripe: stripeClient(settings.stripe), processor: 'stripe' })
-      : unconfiguredProcessor('stripe'),
-    native: settings?.native
-      ? createStripeProcessor({ stripe: stripeClient(settings.native), processor: 'native' })
-      : unconfiguredProcessor('native'),
-    paypal: settings?.paypal ? createPayPalProcessor(settings.paypal) : unconfiguredProcessor('paypal'),
+    stripe: stripe
+      ? deferred('stripe', async () => {
+          const { createStripeProcessor, stripeClient } = await import('./stripe.ts');
+          return createStripeProcessor({ stripe: stripeClient(stripe), processor: 'stripe' });
+        })
+      : counted('stripe', unconfiguredProcessor('stripe')),
+    native: native
+      ? deferred('native', async () => {
+          const { createStripeProcessor, stripeClient } = await import('./stripe.ts');
+          return createStripeProcessor({ stripe: stripeClient(native), processor: 'native' });
+        })
+      : counted('native', unconfiguredProcessor('native')),
+    paypal: paypal
+      ? deferred('paypal', async () => {
+          const { createPayPalProcessor } = await import('./paypal.ts');
+          return createPayPalProcessor(paypal);
+        })
+      : counted('paypal', unconfiguredProcessor('paypal')),
+  };
+}
+
+/** An adapter built on its first call. */
+function deferred(processor: PaidProcessor, load: () => Promise<BillingProcessor>): BillingProcessor {
+  return delegating(processor, SCHEDULES_CANCELLATION[processor], lazy(load));
+}
+
+/** An adapter already built (one that needs no module loaded), with its failures counted. */
+function counted(processor: PaidProcessor, adapter: BillingProcessor): BillingProcessor {
+  return delegating(processor, adapter.schedulesCancellation, async () => adapter);
+}
+
+function delegating(
+  processor: PaidProcessor,
+  schedulesCancellation: boolean,
+  adapter: () => Promise<BillingProcessor>,
+): BillingProcessor {
+  const call = async <T>(operation: keyof BillingProcessor, act: (target: BillingProcessor) => Promise<T>) => {
+    try {
+      return await act(await adapter());
+    } catch (error) {
+      countProcessorCallFailure(processor, operation);
+      throw error;
+    }
+  };
+  return {
+    schedulesCancellation,
+    cancelNow: (purchase, key) => call('cancelNow', (target) => target.cancelNow(purchase, key)),
+    scheduleCancellation: (purchase, when, at, key) =>
+      call('scheduleCancellation', (target) => target.scheduleCancellation(purchase, when, at, key)),
+    stopCancellation: (purchase, key) => call('stopCancellation', (target) => target.stopCancellation(purchase, key)),
+    pause: (purchase, resumesAt, key) => call('pause', (target) => target.pause(purchase, resumesAt, key)),
+    unpause: (purchase, key) => call('unpause', (target) => target.unpause(purchase, key)),
+    paymentToRefund: (purchase) => call('paymentToRefund', (target) => target.paymentToRefund(purchase)),
+    refund: (purchase, amount, key, payment) =>
+      call('refund', (target) => target.refund(purchase, amount, key, payment)),
   };
 }

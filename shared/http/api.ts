@@ -4,6 +4,7 @@ import { UnauthorizedError } from '../domain/errors.ts';
 import { type Clock, systemClock } from '../domain/time.ts';
 import type { Actor } from '../domain/types.ts';
 import { describeError, log } from '../log.ts';
+import { observability } from '../observability.ts';
 import { HttpError, toErrorResponse } from './errors.ts';
 import { actorOf, authorize, type Principal, principalFromClaims } from './principal.ts';
 import { type ApiFunctionName, ROUTES, type RouteDefinition, type RouteKeyOf, routeKey } from './routes.ts';
@@ -108,21 +109,31 @@ function toResult(reply: Reply): ApiResult {
   };
 }
 
-/** Maps every thrown error to the documented error body; unexpected ones are logged and become a bare 500. */
-const errorResponses = (): MiddlewareObj<ApiEvent, ApiResult> => ({
+/**
+ * Maps every thrown error to the documented error body, and writes one log line per request: what was
+ * asked and how it was answered. A refusal (4xx) is logged with its error code only, since its message may
+ * quote the input; a failure (5xx) with the error itself, and it becomes a bare 500 for the caller.
+ */
+const replies = (): MiddlewareObj<ApiEvent, ApiResult> => ({
+  after: async (request) => {
+    log.info('request handled', { routeKey: request.event.routeKey, statusCode: request.response?.statusCode });
+  },
   onError: async (request) => {
     const correlationId = request.context?.awsRequestId;
     const { statusCode, body } = toErrorResponse(request.error, correlationId);
+    const routeKey = request.event.routeKey;
     if (statusCode >= 500) {
-      log.error('unhandled error', {
-        routeKey: request.event.routeKey,
-        correlationId,
-        error: describeError(request.error),
-      });
-    }
+      log.error('request failed', { routeKey, statusCode, correlationId, error: describeError(request.error) });
+    } else log.info('request refused', { routeKey, statusCode, errorCode: body.error.code });
     request.response = toResult({ statusCode, body });
   },
 });
+
+/** The request's ids, for every log line of the invocation (cleared by the observability middleware). */
+function appendRequestKeys(keys: { siteId?: string | null | undefined; purchaseId?: string | undefined }): void {
+  const known = Object.entries(keys).filter((entry): entry is [string, string] => typeof entry[1] === 'string');
+  if (known.length > 0) log.appendKeys(Object.fromEntries(known));
+}
 
 export interface ApiHandlerOptions {
   clock?: Clock;
@@ -150,10 +161,13 @@ export function createApiHandler<F extends ApiFunctionName>(
     const entry = routes.get(event.routeKey);
     if (!entry) throw new HttpError(404, 'not_found', `no route ${event.routeKey}`);
     const params = (event.pathParameters ?? {}) as Record<string, string>;
+    appendRequestKeys({ siteId: params.siteId, purchaseId: params.purchaseId });
     const access = entry.route.access;
     let principal: Principal | null = null;
     if (access === 'staff' || access === 'customer') {
       principal = principalFromClaims(event.requestContext.authorizer?.jwt?.claims);
+      // `/me` paths carry no site: the customer's token does.
+      if (params.siteId === undefined) appendRequestKeys({ siteId: principal.siteId });
       authorize(principal, access, params.siteId);
     }
     const headers = lowerCaseHeaders(event.headers);
@@ -171,5 +185,6 @@ export function createApiHandler<F extends ApiFunctionName>(
     return toResult(reply);
   };
 
-  return middy<ApiEvent, ApiResult>().use(errorResponses()).handler(dispatch);
+  // Observability first: its `after`/`onError` run last, so the reply line still carries the request's keys.
+  return middy<ApiEvent, ApiResult>().use(observability<ApiEvent, ApiResult>()).use(replies()).handler(dispatch);
 }

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
@@ -18,6 +18,12 @@ import {
   TIMER_FUNCTION,
 } from '../../infra/definitions.ts';
 import { MembergateStack } from '../../infra/stack.ts';
+import {
+  FUNCTION_NEEDS,
+  type FunctionName,
+  type FunctionNeeds,
+  readsProcessorSecret,
+} from '../../shared/function-needs.ts';
 import { API_FUNCTIONS, ROUTES, type RouteAccess, routeKey } from '../../shared/http/routes.ts';
 import { createTableInput } from '../../shared/store/schema.ts';
 
@@ -301,21 +307,25 @@ describe('functions', () => {
     }
   });
 
-  it.each(FUNCTION_DEFINITIONS.map((d) => [d.name, d] as const))(
-    '%s is bound to timers exactly when its handler wires a scheduler (productionDependencies({ timers }))',
-    (_name, definition) => {
-      const source = readFileSync(definition.entry, 'utf8');
+  it('has a definition for every function of FUNCTION_NEEDS, and needs for every definition', () => {
+    expect(FUNCTION_DEFINITIONS.map((d) => d.name).sort()).toEqual(Object.keys(FUNCTION_NEEDS).sort());
+    for (const definition of FUNCTION_DEFINITIONS) expect(definition.needs).toEqual(FUNCTION_NEEDS[definition.name]);
+  });
 
-      expect(/productionDependencies\(\s*\{\s*timers\b/.test(source)).toBe(definition.timers);
-    },
-  );
+  // The wiring side of the same declaration is held by the compiler (AdapterLoaders in shared/wiring.ts);
+  // this is the stack side: what each function is granted and given is exactly what it declares.
+  it.each(Object.entries(FUNCTION_NEEDS) as [FunctionName, FunctionNeeds][])(
+    '%s is granted and configured exactly as FUNCTION_NEEDS declares',
+    (name, needs) => {
+      const variables = environmentOf(name);
+      const actions = actionsOf(statementsOfRole(roleOf(name)));
 
-  it.each(FUNCTION_DEFINITIONS.map((d) => [d.name, d] as const))(
-    '%s is bound to the processor secret exactly when its handler calls loadProcessorSettings()',
-    (_name, definition) => {
-      const source = readFileSync(definition.entry, 'utf8');
-
-      expect(/\bloadProcessorSettings\(\s*\)/.test(source)).toBe(definition.processors);
+      expect(actions.some((action) => DYNAMODB_WRITE_ACTION.test(action))).toBe(needs.table === 'readWrite');
+      expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+      expect('SCHEDULE_GROUP' in variables).toBe(needs.timers);
+      expect(actions.includes('scheduler:CreateSchedule')).toBe(needs.timers);
+      expect('PROCESSOR_SECRET_ARN' in variables).toBe(readsProcessorSecret(needs));
+      expect(actions.includes('secretsmanager:GetSecretValue')).toBe(readsProcessorSecret(needs));
     },
   );
 
@@ -411,6 +421,94 @@ describe('functions', () => {
       const logGroupId = ref((functionResource(definition.name).Properties.LoggingConfig as Json).LogGroup);
       expect(resource(logGroupId)).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 } });
     }
+  });
+
+  it.each(FUNCTION_DEFINITIONS.map((d) => [d.name] as const))(
+    '%s logs JSON as its own service, Lambda filtering at the level the logger reads from LOG_LEVEL',
+    (name) => {
+      const { LoggingConfig } = functionResource(name).Properties as { LoggingConfig: Json };
+      const variables = environmentOf(name);
+
+      expect(LoggingConfig.LogFormat).toBe('JSON');
+      expect(variables.POWERTOOLS_SERVICE_NAME).toBe(name);
+      expect(variables.LOG_LEVEL).toBe('INFO');
+      expect(LoggingConfig.ApplicationLogLevel).toBe(variables.LOG_LEVEL);
+    },
+  );
+});
+
+describe('code packages', () => {
+  /** Distinctive strings of code a function must bundle only when it needs it (they survive minification). */
+  const MARKERS = {
+    stripeSdk: 'api.stripe.com',
+    schedulerClient: 'AWSChronosService',
+    secretsManagerClient: 'secretsmanager',
+    payPalWebhookVerification: 'paypal-transmission-sig',
+    payPalBillingCalls: '/v1/billing/subscriptions',
+  } as const;
+
+  function expectedMarkers(needs: FunctionNeeds): Record<keyof typeof MARKERS, boolean> {
+    return {
+      stripeSdk: needs.processorCalls || needs.verifiesWebhooks === 'stripe',
+      schedulerClient: needs.timers,
+      secretsManagerClient: readsProcessorSecret(needs),
+      payPalWebhookVerification: needs.verifiesWebhooks === 'paypal',
+      payPalBillingCalls: needs.processorCalls,
+    };
+  }
+
+  /** Every JavaScript file of a function's code package: the entry and its chunks. */
+  function packageFiles(name: string): string[] {
+    const root = dirname(bundleOf(name));
+    return readdirSync(root, { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.mjs'))
+      .map((file) => join(root, file));
+  }
+
+  /** The entry and every chunk it imports statically: what Node loads at cold start. */
+  function loadedAtColdStart(name: string): string[] {
+    const loaded = new Set<string>();
+    const visit = (file: string): void => {
+      if (loaded.has(file)) return;
+      loaded.add(file);
+      const code = readFileSync(file, 'utf8');
+      // `import"./x.mjs"`, `import{a}from"./x.mjs"`, `export{a}from"./x.mjs"`; never `import("./x.mjs")`.
+      const specifiers = [...code.matchAll(/(?:\bfrom|\bimport)\s*["'](\.{1,2}\/[^"']+)["']/g)].map((m) => m[1]!);
+      for (const specifier of specifiers) visit(join(dirname(file), specifier));
+    };
+    visit(bundleOf(name));
+    return [...loaded];
+  }
+
+  it.each(FUNCTION_DEFINITIONS.map((d) => [d.name, d.needs] as const))(
+    "%s bundles exactly the adapters and SDK clients its needs call for (a webhook function: its own processor's only)",
+    (name, needs) => {
+      const code = packageFiles(name)
+        .map((file) => readFileSync(file, 'utf8'))
+        .join('\n');
+      const found = Object.fromEntries(Object.entries(MARKERS).map(([part, marker]) => [part, code.includes(marker)]));
+
+      expect(found).toEqual(expectedMarkers(needs));
+    },
+  );
+
+  it.each(FUNCTION_DEFINITIONS.map((d) => [d.name] as const))(
+    '%s loads no Stripe SDK, Scheduler client or Secrets Manager at cold start: only the request that needs one does',
+    (name) => {
+      const code = loadedAtColdStart(name)
+        .map((file) => readFileSync(file, 'utf8'))
+        .join('\n');
+
+      expect(code).not.toContain(MARKERS.stripeSdk);
+      expect(code).not.toContain(MARKERS.schedulerClient);
+      expect(code).not.toContain(MARKERS.secretsManagerClient);
+    },
+  );
+
+  it.each(FUNCTION_DEFINITIONS.map((d) => [d.name] as const))('%s fits in 1 MB of code (DESIGN §4)', (name) => {
+    const bytes = packageFiles(name).reduce((total, file) => total + statSync(file).size, 0);
+
+    expect(bytes).toBeLessThanOrEqual(1_000_000);
   });
 });
 
