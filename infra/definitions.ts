@@ -5,10 +5,11 @@ import {
   type FunctionNeeds,
   readsProcessorSecret,
   type TableAccess,
+  type TableNeed,
 } from '../shared/function-needs.ts';
 import { API_FUNCTIONS, type ApiFunctionName } from '../shared/http/routes.ts';
 
-export type { TableAccess };
+export type { TableAccess, TableNeed };
 
 /**
  * One Lambda function of the stack: where its code is and what it may touch. The stack creates one
@@ -27,8 +28,8 @@ export interface FunctionDefinition<Name extends FunctionName = FunctionName> {
    * (the fields below are views of it, for the stack and its tests).
    */
   readonly needs: FunctionNeeds;
-  /** `needs.table`: `bindTable` grants exactly this. */
-  readonly tableAccess: TableAccess;
+  /** `needs.table`: `bindTable` grants exactly this (`'stream'`: no table binding; the event source reads the stream). */
+  readonly tableAccess: TableNeed;
   /** `needs.timers`: the stack calls `bindTimers` (Scheduler settings and permissions). */
   readonly timers: boolean;
   /**
@@ -78,9 +79,17 @@ export const TIMER_FUNCTION: FunctionDefinition<'timer'> = definition('timer');
  */
 export const SWEEPER_FUNCTION: FunctionDefinition<'sweeper'> = { ...definition('sweeper'), timeoutSeconds: 120 };
 
-/** Every function of the stack: one per API function, then the timer target and the sweeper. */
+/**
+ * The outbox publisher (DESIGN.md §5): invoked by the table's stream with history inserts only, puts their
+ * events on the bus. Its timeout leaves room for the adapter's retries of failed entries (with backoff)
+ * within one invocation.
+ */
+export const PUBLISHER_FUNCTION: FunctionDefinition<'publisher'> = { ...definition('publisher'), timeoutSeconds: 30 };
+
+/** Every function of the stack: one per API function, then the timer target, the sweeper and the publisher. */
 export const FUNCTION_DEFINITIONS: readonly FunctionDefinition[] = [
   ...API_FUNCTION_DEFINITIONS,
   TIMER_FUNCTION,
   SWEEPER_FUNCTION,
+  PUBLISHER_FUNCTION,
 ];

@@ -44,6 +44,17 @@ export function loadSchedulerConfig(): EventBridgeSchedulerConfig {
   };
 }
 
+/** What the EventBridge bus adapter needs to publish domain events. */
+export interface EventBridgeBusConfig {
+  /** The stack's bus (`EVENT_BUS_NAME`), never the account's default bus. */
+  busName: string;
+}
+
+/** For functions that publish events (set by the stack's `bindEventBus`). */
+export function loadEventBusConfig(): EventBridgeBusConfig {
+  return { busName: required('EVENT_BUS_NAME') };
+}
+
 /** Powertools' level names; `SILENT` turns logging off (tests). */
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];

@@ -1,11 +1,20 @@
 import type { ApiFunctionName } from './http/routes.ts';
 
-/** Every Lambda function of the stack: one per API function of `ROUTES`, the timer target and the sweeper. */
-export type FunctionName = ApiFunctionName | 'timer' | 'sweeper';
+/**
+ * Every Lambda function of the stack: one per API function of `ROUTES`, the timer target, the sweeper and the
+ * outbox publisher.
+ */
+export type FunctionName = ApiFunctionName | 'timer' | 'sweeper' | 'publisher';
 
 /** What a function may do with the table; `bindTable` grants exactly this and nothing more. */
 export type TableAccess = 'read' | 'readWrite';
 
+/**
+ * How a function touches the table: through the store (`TableAccess`), or only as the consumer of its stream
+ * (`'stream'`, the outbox publisher: its event source mapping is granted the stream reads, and the function
+ * gets neither `TABLE_NAME` nor any access to items).
+ */
+export type TableNeed = TableAccess | 'stream';
 /**
  * What one function needs from the outside world. The stack grants and configures exactly this
  * (infra/stack.ts: table grant, Scheduler settings and permissions, the processor secret), and the
@@ -13,13 +22,18 @@ export type TableAccess = 'read' | 'readWrite';
  * `functions/<name>/handler.ts` to), so the two read the same declaration and cannot drift.
  */
 export interface FunctionNeeds {
-  readonly table: TableAccess;
+  readonly table: TableNeed;
   /** Arms, moves or removes timers (EventBridge Scheduler). */
   readonly timers: boolean;
   /** Calls Stripe or PayPal billing APIs (cancel, pause, refund): the processor registry and its credentials. */
   readonly processorCalls: boolean;
   /** Verifies this processor's webhooks: its translator and signing secret, and no other processor's code. */
   readonly verifiesWebhooks: 'stripe' | 'paypal' | null;
+  /**
+   * Puts events on the stack's event bus: the EventBridge bus adapter, `EVENT_BUS_NAME` and events:PutEvents on
+   * that one bus. Absent means false.
+   */
+  readonly publishesEvents?: boolean;
 }
 
 /** The declaration, one entry per function. */
@@ -39,6 +53,8 @@ export const FUNCTION_NEEDS = {
   timer: { table: 'readWrite', timers: true, processorCalls: true, verifiesWebhooks: null },
   // Applies the same due actions as the timer function.
   sweeper: { table: 'readWrite', timers: true, processorCalls: true, verifiesWebhooks: null },
+  // The outbox: reads the table's stream (history inserts), puts the events on the bus; nothing else.
+  publisher: { table: 'stream', timers: false, processorCalls: false, verifiesWebhooks: null, publishesEvents: true },
 } as const satisfies Record<FunctionName, FunctionNeeds>;
 
 /** Processor credentials and webhook secrets live in one secret: a function reads it for either need. */

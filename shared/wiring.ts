@@ -1,9 +1,17 @@
 import { ulid } from 'ulid';
-import { type EventBridgeSchedulerConfig, loadConfig, loadSchedulerConfig, required } from './config.ts';
+import {
+  type EventBridgeBusConfig,
+  type EventBridgeSchedulerConfig,
+  loadConfig,
+  loadEventBusConfig,
+  loadSchedulerConfig,
+  required,
+} from './config.ts';
 import { type Clock, systemClock } from './domain/time.ts';
 import { FUNCTION_NEEDS, type FunctionName, type FunctionNeeds, readsProcessorSecret } from './function-needs.ts';
 import { lazy } from './lazy.ts';
 import { describeError, log } from './log.ts';
+import type { EventBus } from './ports/event-bus.ts';
 import { noProcessor, type ProcessorRegistry, unconfiguredProcessor } from './ports/processor.ts';
 import type { TimerScheduler } from './ports/scheduler.ts';
 import type { WebhookTranslator } from './ports/webhooks.ts';
@@ -35,6 +43,11 @@ export interface PayPalWebhookModule {
   createPayPalTranslator(options: { webhookId: string; certificatePem?: string }): WebhookTranslator;
 }
 
+/** shared/adapters/eventbridge-bus.ts, as the wiring uses it. */
+export interface EventBusAdapterModule {
+  eventBridgeBus(config: EventBridgeBusConfig): EventBus;
+}
+
 type Loader<Module> = () => Promise<Module>;
 type NeedsOf<N extends FunctionName> = (typeof FUNCTION_NEEDS)[N];
 /** `readsProcessorSecret`, for the compiler. */
@@ -43,6 +56,8 @@ type ReadsSecret<Needs extends FunctionNeeds> = Needs['processorCalls'] extends 
   : Needs['verifiesWebhooks'] extends null
     ? false
     : true;
+/** `publishesEvents`, which a function's needs may leave out (false). */
+type PublishesEvents<Needs> = Needs extends { readonly publishesEvents: true } ? true : false;
 /** A required entry when the function needs it, a forbidden one otherwise. */
 type Slot<Needed extends boolean, Key extends string, Value> = Needed extends true
   ? { readonly [K in Key]: Value }
@@ -63,13 +78,19 @@ export type AdapterLoaders<N extends FunctionName> = Slot<
   Slot<ReadsSecret<NeedsOf<N>>, 'processorSecret', Loader<ProcessorSecretModule>> &
   Slot<NeedsOf<N>['processorCalls'], 'processors', Loader<ProcessorAdapterModule>> &
   Slot<NeedsOf<N>['verifiesWebhooks'] extends 'stripe' ? true : false, 'stripeWebhooks', Loader<StripeWebhookModule>> &
-  Slot<NeedsOf<N>['verifiesWebhooks'] extends 'paypal' ? true : false, 'payPalWebhooks', Loader<PayPalWebhookModule>>;
+  Slot<NeedsOf<N>['verifiesWebhooks'] extends 'paypal' ? true : false, 'payPalWebhooks', Loader<PayPalWebhookModule>> &
+  Slot<PublishesEvents<NeedsOf<N>>, 'eventBus', Loader<EventBusAdapterModule>>;
 
-/** What a function's app is built from: the use cases' dependencies, plus what its needs add. */
-export type Wired<N extends FunctionName> = {
-  readonly deps: Dependencies;
-} & (NeedsOf<N>['verifiesWebhooks'] extends null ? unknown : { readonly webhookTranslator: WebhookTranslator }) &
-  (NeedsOf<N>['processorCalls'] extends true ? { readonly processorSettings: ProcessorSettings } : unknown);
+/**
+ * What a function's app is built from: the use cases' dependencies (unless it only reads the table's stream),
+ * plus what its needs add.
+ */
+export type Wired<N extends FunctionName> = (NeedsOf<N>['table'] extends 'stream'
+  ? unknown
+  : { readonly deps: Dependencies }) &
+  (NeedsOf<N>['verifiesWebhooks'] extends null ? unknown : { readonly webhookTranslator: WebhookTranslator }) &
+  (NeedsOf<N>['processorCalls'] extends true ? { readonly processorSettings: ProcessorSettings } : unknown) &
+  (PublishesEvents<NeedsOf<N>> extends true ? { readonly eventBus: EventBus } : unknown);
 
 /** Every loader a function could be given; what `AdapterLoaders<N>` is, whatever N. */
 interface AnyAdapterLoaders {
@@ -78,9 +99,11 @@ interface AnyAdapterLoaders {
   readonly processors?: Loader<ProcessorAdapterModule>;
   readonly stripeWebhooks?: Loader<StripeWebhookModule>;
   readonly payPalWebhooks?: Loader<PayPalWebhookModule>;
+  readonly eventBus?: Loader<EventBusAdapterModule>;
 }
 interface AnyWired {
-  readonly deps: Dependencies;
+  readonly deps?: Dependencies;
+  readonly eventBus?: EventBus;
   readonly webhookTranslator?: WebhookTranslator;
   readonly processorSettings?: ProcessorSettings;
 }
@@ -106,26 +129,24 @@ export function productionHandler<N extends FunctionName, Args extends unknown[]
   assertLoadersMatch(name, needs, given);
   const build = create as (wired: AnyWired) => (...args: Args) => Promise<Result>;
 
-  const config = loadConfig();
-  const stores = createDynamoStores(createDocumentClient({ endpoint: config.dynamodbEndpoint }), config.tableName);
+  // A stream consumer has no store and no TABLE_NAME: the stack gives it none.
+  const stores = needs.table === 'stream' ? null : storesFromConfig();
   const scheduler = given.timers ? deferredTimers(loadSchedulerConfig(), given.timers) : noTimers;
-  const deps = (processors: ProcessorRegistry): Dependencies => ({
-    ...stores,
-    clock: systemClock,
-    newId,
-    scheduler,
-    processors,
+  const eventBus = given.eventBus ? deferredEventBus(loadEventBusConfig(), given.eventBus) : null;
+  const wired = (processors: ProcessorRegistry): AnyWired => ({
+    ...(stores ? { deps: { ...stores, clock: systemClock, newId, scheduler, processors } } : {}),
+    ...(eventBus ? { eventBus } : {}),
   });
 
   const { processorSecret } = given;
-  if (!processorSecret) return build({ deps: deps(noProcessors()) });
+  if (!processorSecret) return build(wired(noProcessors()));
 
   const handler = lazy(async () => {
     const settings = await (await processorSecret()).loadProcessorSettings();
     const processors = given.processors ? (await given.processors()).processorRegistry(settings) : noProcessors();
     const webhookTranslator = await translatorFor(given, settings);
     return build({
-      deps: deps(processors),
+      ...wired(processors),
       processorSettings: settings,
       ...(webhookTranslator ? { webhookTranslator } : {}),
     });
@@ -152,6 +173,7 @@ function assertLoadersMatch(name: string, needs: FunctionNeeds, loaders: AnyAdap
     processors: needs.processorCalls,
     stripeWebhooks: needs.verifiesWebhooks === 'stripe',
     payPalWebhooks: needs.verifiesWebhooks === 'paypal',
+    eventBus: needs.publishesEvents === true,
   };
   for (const [key, wanted] of Object.entries(expected)) {
     const present = loaders[key as keyof AnyAdapterLoaders] !== undefined;
@@ -179,6 +201,17 @@ async function translatorFor(
     });
   }
   return undefined;
+}
+
+function storesFromConfig() {
+  const config = loadConfig();
+  return createDynamoStores(createDocumentClient({ endpoint: config.dynamodbEndpoint }), config.tableName);
+}
+
+/** The EventBridge bus adapter, loaded (with the EventBridge client) by the first publish. */
+function deferredEventBus(config: EventBridgeBusConfig, load: Loader<EventBusAdapterModule>): EventBus {
+  const bus = lazy(async () => (await load()).eventBridgeBus(config));
+  return { publish: async (events) => (await bus()).publish(events) };
 }
 
 /** The Scheduler adapter, loaded (with the Scheduler client) by the first timer armed or removed. */

@@ -1,4 +1,7 @@
+import type { Context } from 'aws-lambda';
 import { log } from '#shared/log.ts';
+import { countPublishedEvents } from '#shared/metrics.ts';
+import { type ObservedHandler, observed } from '#shared/observability.ts';
 import type { EventBus } from '#shared/ports/event-bus.ts';
 import { isOutboxInsert, outboxEvent, type StreamRecordLike } from '#shared/store/outbox.ts';
 import { type OutboxRecord, type PublishOutcome, publishOutbox } from '#shared/usecases/publish-events.ts';
@@ -32,16 +35,17 @@ export function toOutboxRecord(record: StreamRecordLike): OutboxRecord {
  * redeliver the whole batch, published events included. The local runtime runs the same handler on DynamoDB
  * Local's stream (infra/local/stream-poller.ts).
  */
-export function createPublisherHandler(bus: EventBus) {
-  return async (batch: StreamBatch): Promise<StreamBatchResponse> => {
+export function createPublisherHandler(bus: EventBus): ObservedHandler<StreamBatch, StreamBatchResponse> {
+  return observed('publisher', async (batch: StreamBatch, _context: Context) => {
     const records = (batch.Records ?? []).map(toOutboxRecord);
     const outcome = await publishOutbox(records, bus);
     report(outcome, records.length);
     return { batchItemFailures: outcome.retry.map((itemIdentifier) => ({ itemIdentifier })) };
-  };
+  });
 }
 
 function report(outcome: PublishOutcome, received: number) {
+  countPublishedEvents(outcome.published, outcome.retry.length);
   for (const failure of outcome.failed) {
     log.error('event not published', {
       eventId: failure.eventId,

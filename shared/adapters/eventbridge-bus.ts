@@ -1,13 +1,13 @@
 import {
-  type EventBridgeClient,
+  EventBridgeClient,
   PutEventsCommand,
   type PutEventsRequestEntry,
   type PutEventsResponse,
 } from '@aws-sdk/client-eventbridge';
-import type { BusEvent, EventBus, PublishResult } from '../ports/event-bus.ts';
+import type { EventBridgeBusConfig } from '../config.ts';
+import { type BusEvent, EVENT_SOURCE, type EventBus, type PublishResult } from '../ports/event-bus.ts';
 
-/** `source` of every event membergate puts on its bus: rules match on it (README, Events). */
-export const EVENT_SOURCE = 'membergate';
+export { EVENT_SOURCE };
 
 /** PutEvents takes at most 10 entries per request… */
 export const MAX_ENTRIES_PER_REQUEST = 10;
@@ -28,11 +28,6 @@ const PERMANENT_ENTRY_ERRORS: ReadonlySet<string> = new Set([
   'NotAuthorizedForSourceException',
   'NotAuthorizedForDetailTypeException',
 ]);
-
-export interface EventBridgeBusConfig {
-  /** The stack's bus (`EVENT_BUS_NAME`), never the account's default bus. */
-  busName: string;
-}
 
 export interface RetryPolicy {
   /** Attempts per entry, the first included. @default 4 */
@@ -207,4 +202,9 @@ function errorReason(error: unknown): string {
 function isClientFault(error: unknown): boolean {
   const fault = (error as { $fault?: string; $retryable?: unknown } | null) ?? {};
   return fault.$fault === 'client' && !fault.$retryable && (error as Error).name !== 'ThrottlingException';
+}
+
+/** The production bus: what the wiring loads (shared/wiring.ts) for a function that publishes events. */
+export function eventBridgeBus(config: EventBridgeBusConfig): EventBus {
+  return new EventBridgeBus(new EventBridgeClient({}), config);
 }
