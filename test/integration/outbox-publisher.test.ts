@@ -239,6 +239,32 @@ describe('the outbox publisher on DynamoDB Local', () => {
     expect(checkpoint).not.toBeNull();
   });
 
+  it('stop() waits for the batch in flight: its events are published and checkpointed before it returns', async () => {
+    const env = await outboxTable();
+    const site = await seedSite(env.api);
+    const bus = new RecordingBus();
+    let entered: () => void = () => undefined;
+    const inHandler = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const slow: EventBus = {
+      publish: async (events) => {
+        entered();
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        return bus.publish(events);
+      },
+    };
+    const poller = await startPoller(env, slow);
+
+    await inHandler;
+    await poller.stop();
+
+    expect(bus.received.map((event) => event.type)).toEqual(['purchase.granted']);
+    const [shard] = poller.status().shards;
+    expect(await env.checkpoints.get('publisher', shard!.shardId)).toBe(shard!.checkpoint);
+    expect(shard!.checkpoint).not.toBeNull();
+  });
+
   it('dead-letters a batch that keeps failing after its attempts, and moves on to later events', async () => {
     const env = await outboxTable();
     const site = await seedSite(env.api);
