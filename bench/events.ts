@@ -1,14 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { createPublisherHandler } from '../functions/publisher/app.ts';
-import { LocalCheckpointStore } from '../infra/local/checkpoint-store.ts';
 import { LocalEventBus } from '../infra/local/event-bus.ts';
 import { type LocalRuntime, startLocalRuntime } from '../infra/local/runtime.ts';
 import { LocalStreamPoller } from '../infra/local/stream-poller.ts';
 import { sequenceChange } from '../shared/domain/events.ts';
 import type { Purchase } from '../shared/domain/types.ts';
 import type { BusEvent } from '../shared/ports/event-bus.ts';
-import { createDocumentClient } from '../shared/store/client.ts';
 import { historyPuts, items } from '../shared/store/items.ts';
 import { keys } from '../shared/store/keys.ts';
 import { strip } from '../shared/store/table.ts';
@@ -133,13 +131,11 @@ async function measure(env: BenchEnvironment, runtime: LocalRuntime) {
     }
 
     // Phase 2: a burst, and the publisher that drains it alone afterwards.
-    const drainDb = createDocumentClient({ endpoint: env.endpoint });
     const drainBus = new LocalEventBus(BURST_CHANGES * 4);
     const drainPoller = () =>
       new LocalStreamPoller({
         endpoint: env.endpoint,
         tableName: TABLE,
-        checkpoints: new LocalCheckpointStore(drainDb, TABLE),
         handler: createPublisherHandler(drainBus),
         consumer: 'bench-drain',
       });
@@ -186,7 +182,6 @@ async function measure(env: BenchEnvironment, runtime: LocalRuntime) {
     const drainResult = await withinLimit(done);
     const drainMs = performance.now() - drainStarted;
     await drainer.stop();
-    drainDb.destroy();
     if (drainResult === 'timeout') errors.push(`the draining publisher published ${drained.size}/${wanted.size}`);
     const publishRate = drained.size / (drainMs / 1000);
 

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 /**
  * Processor credentials and webhook secrets. Locally they come from environment variables (documented in
  * the README, with defaults that point at the local processor sandbox); on AWS the stack stores them in
- * one Secrets Manager secret whose JSON uses the same names, read once at cold start.
+ * one Secrets Manager secret whose JSON uses the same names, read once per execution environment, by its
+ * first invocation (shared/wiring.ts).
  */
 export interface ProcessorSettings {
   stripe: { secretKey: string; apiBase: string | undefined } | null;
@@ -58,7 +59,8 @@ export function processorSettingsFrom(source: Source): ProcessorSettings {
 
 /**
  * On AWS: environment merged with the JSON of PROCESSOR_SECRET_ARN (Secrets Manager). The SDK client is
- * loaded only when a secret is configured, so functions without processors do not bundle its cost.
+ * loaded only when a secret is configured; only functions that read the secret bundle it (their handler
+ * names this module in its `processorSecret` loader).
  */
 export async function loadProcessorSettings(): Promise<ProcessorSettings> {
   const secretArn = process.env.PROCESSOR_SECRET_ARN;

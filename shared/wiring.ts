@@ -127,6 +127,7 @@ export function productionHandler<N extends FunctionName, Args extends unknown[]
   // The compiler has matched `loaders` to the needs; from here on they are read as the union of all loaders.
   const given: AnyAdapterLoaders = loaders;
   assertLoadersMatch(name, needs, given);
+  // What is built below is `Wired<N>`: `AnyWired` with exactly the parts N's needs add (the loaders match them).
   const build = create as (wired: AnyWired) => (...args: Args) => Promise<Result>;
 
   // A stream consumer has no store and no TABLE_NAME: the stack gives it none.

@@ -163,8 +163,9 @@ export class ApiFunction extends Construct {
 
   /**
    * Lets the function read the processor credentials: sets `PROCESSOR_SECRET_ARN`, which
-   * `loadProcessorSettings` reads at cold start (every other variable is kept), and grants exactly what it
-   * calls: secretsmanager:GetSecretValue on this one secret (not `grantRead`, which adds DescribeSecret).
+   * `loadProcessorSettings` reads on the function's first invocation (every other variable is kept), and
+   * grants exactly what it calls: secretsmanager:GetSecretValue on this one secret (not `grantRead`, which
+   * adds DescribeSecret).
    * A secret encrypted with a customer managed key would also need kms:Decrypt; the stack's uses aws/secretsmanager.
    */
   bindProcessorSecret(secret: ISecret): this {

@@ -144,8 +144,8 @@ export class Stateful extends Construct {
     // No secret value in the template. CloudFormation generates the JSON once, at creation, and never again
     // while `generateSecretString` is unchanged, so what the operator puts later is kept across deploys (and
     // a change to `generateSecretString` would generate it anew, overwriting the real values: leave it be).
-    // The placeholders fail closed and let the webhook functions start (they stop at cold start without a
-    // signing secret or webhook id): STRIPE_WEBHOOK_SECRET is random, so no one can sign a Stripe event that
+    // The placeholders fail closed and let the webhook functions work (their first invocation stops without
+    // a signing secret or webhook id): STRIPE_WEBHOOK_SECRET is random, so no one can sign a Stripe event that
     // passes (a fixed placeholder would be a published HMAC key); PAYPAL_WEBHOOK_ID is a placeholder no
     // PayPal webhook has, and PayPal's signature covers it. The processor API keys are absent until set.
     this.processorSecret = new Secret(this, 'ProcessorSecret', {

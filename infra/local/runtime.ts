@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createPublisherHandler } from '../../functions/publisher/app.ts';
 import { createSweeperHandler } from '../../functions/sweeper/app.ts';
 import { createTimerHandler } from '../../functions/timer/app.ts';
@@ -16,7 +17,6 @@ import { LocalScheduler } from './scheduler.ts';
 /** The stack's EventBridge rule runs the sweeper every 5 minutes; locally every 30 s is cheap. */
 const SWEEP_EVERY_MS = 30_000;
 
-import { LocalCheckpointStore } from './checkpoint-store.ts';
 import { ensureTable, startDynamoDbLocal } from './dynamodb.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { LOCAL_API_FUNCTIONS, type LocalWiring } from './functions.ts';
@@ -55,6 +55,8 @@ export interface LocalRuntime {
   dynamodbEndpoint: string;
   tableName: string;
   deps: Dependencies;
+  /** The runtime's DynamoDB client (the stores' and the local Scheduler's), for tools that observe its calls. */
+  documentClient: DynamoDBDocumentClient;
   tokens: LocalTokenIssuer;
   scheduler: LocalScheduler;
   processors: LocalProcessors;
@@ -111,7 +113,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     publisher = new LocalStreamPoller({
       endpoint: dynamodbEndpoint,
       tableName,
-      checkpoints: new LocalCheckpointStore(db, tableName),
       handler: createPublisherHandler(events),
     });
     await publisher.start();
@@ -266,6 +267,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       dynamodbEndpoint,
       tableName,
       deps,
+      documentClient: db,
       tokens,
       scheduler,
       processors,

@@ -10,9 +10,11 @@ import {
   type ShardIteratorType,
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { StreamBatch, StreamBatchResponse } from '../../functions/publisher/app.ts';
+import { createDocumentClient } from '../../shared/store/client.ts';
 import { matchesFilter, OUTBOX_STREAM_FILTER } from '../../shared/store/outbox.ts';
-import type { LocalCheckpointStore } from './checkpoint-store.ts';
+import { LocalCheckpointStore } from './checkpoint-store.ts';
 
 /** Like Lambda's event source mapping: a bounded number of redeliveries with backoff, then a dead letter. */
 export interface PollerRetryPolicy {
@@ -26,7 +28,11 @@ export interface StreamPollerOptions {
   /** DynamoDB Local's endpoint. */
   endpoint: string;
   tableName: string;
-  checkpoints: LocalCheckpointStore;
+  /**
+   * Where positions are kept. @default a store on a client of the poller's own, so that its checkpoint writes
+   * never mingle with the API's (a test may give one that fails on purpose).
+   */
+  checkpoints?: LocalCheckpointStore;
   /** The function the records go to: the publisher Lambda's handler. */
   handler: (batch: StreamBatch) => Promise<StreamBatchResponse>;
   /** Names the checkpoints, so two consumers of one stream keep separate positions. @default 'publisher' */
@@ -95,6 +101,9 @@ export class LocalStreamPoller {
   readonly deadLetters: DeadLetter[] = [];
   private readonly dynamodb: DynamoDBClient;
   private readonly streams: DynamoDBStreamsClient;
+  /** Set when the poller made its own checkpoint store (and so owns its client). */
+  private readonly ownDocumentClient: DynamoDBDocumentClient | null;
+  private readonly checkpoints: LocalCheckpointStore;
   private readonly consumer: string;
   private readonly filter: Parameters<typeof matchesFilter>[0];
   private readonly pollIntervalMs: number;
@@ -120,6 +129,8 @@ export class LocalStreamPoller {
     };
     this.dynamodb = new DynamoDBClient(client);
     this.streams = new DynamoDBStreamsClient(client);
+    this.ownDocumentClient = options.checkpoints ? null : createDocumentClient({ endpoint: options.endpoint });
+    this.checkpoints = options.checkpoints ?? new LocalCheckpointStore(this.ownDocumentClient!, options.tableName);
     this.consumer = options.consumer ?? 'publisher';
     this.filter = options.filter ?? OUTBOX_STREAM_FILTER;
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
@@ -146,6 +157,7 @@ export class LocalStreamPoller {
     for (const resolve of this.idleWaiters.splice(0)) resolve();
     this.dynamodb.destroy();
     this.streams.destroy();
+    this.ownDocumentClient?.destroy();
   }
 
   /**
@@ -263,8 +275,7 @@ export class LocalStreamPoller {
 
   private async pollShard(shard: ShardState): Promise<boolean> {
     if (shard.iterator === undefined) {
-      if (shard.checkpoint === undefined)
-        shard.checkpoint = await this.options.checkpoints.get(this.consumer, shard.shardId);
+      if (shard.checkpoint === undefined) shard.checkpoint = await this.checkpoints.get(this.consumer, shard.shardId);
       shard.iterator = await this.iteratorFor(shard);
     }
     if (shard.iterator === null) {
@@ -381,7 +392,7 @@ export class LocalStreamPoller {
   }
 
   private async checkpoint(shard: ShardState, sequenceNumber: string): Promise<void> {
-    await this.options.checkpoints.put(this.consumer, shard.shardId, sequenceNumber);
+    await this.checkpoints.put(this.consumer, shard.shardId, sequenceNumber);
     shard.checkpoint = sequenceNumber;
   }
 

@@ -112,7 +112,8 @@ function toResult(reply: Reply): ApiResult {
 /**
  * Maps every thrown error to the documented error body, and writes one log line per request: what was
  * asked and how it was answered. A refusal (4xx) is logged with its error code only, since its message may
- * quote the input; a failure (5xx) with the error itself, and it becomes a bare 500 for the caller.
+ * quote the input; a failure (5xx) with the error's name, message and stack, and the caller gets the bare
+ * error body.
  */
 const replies = (): MiddlewareObj<ApiEvent, ApiResult> => ({
   after: async (request) => {

@@ -1,4 +1,5 @@
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ConcurrentModificationError } from '../domain/errors.ts';
 import type { ProcessorEventRecord, ProcessorEventStore } from '../ports/processor-events.ts';
 import { processorEventPut } from './items.ts';
 import { keys } from './keys.ts';
@@ -19,7 +20,10 @@ export class DynamoProcessorEventStore implements ProcessorEventStore {
       );
       return true;
     } catch (error) {
-      if (cancellationReasons(error)?.[0] === 'ConditionalCheckFailed') return false;
+      const reason = cancellationReasons(error)?.[0];
+      if (reason === 'ConditionalCheckFailed') return false;
+      // A concurrent delivery of the same event is being written: the caller retries and then sees it.
+      if (reason === 'TransactionConflict') throw new ConcurrentModificationError(`processor event ${event.eventId}`);
       throw error;
     }
   }

@@ -64,6 +64,10 @@ export class DynamoPurchaseStore implements PurchaseStore {
           [{ field: 'processorSubscriptionId', message: 'already linked to another purchase' }],
         );
       }
+      // Another transaction was writing one of these items at the same moment (real DynamoDB; Local runs
+      // transactions one at a time): the caller re-reads and decides again, as after a version conflict.
+      if (reasons?.includes('TransactionConflict'))
+        throw new ConcurrentModificationError(`purchase ${purchase.purchaseId}`);
       throw error;
     }
   }

@@ -100,7 +100,8 @@ export async function refundPurchase(
       );
       const body = purchaseView(change.purchase);
       const idempotency = claim
-        ? { ...claim, status: 'completed' as const, response: { statusCode: 201, body } }
+        ? // The answer is kept as its JSON text, so a replay is the same bytes (a stored map has no key order).
+          { ...claim, status: 'completed' as const, response: { statusCode: 201, body: JSON.stringify(body) } }
         : undefined;
       await deps.purchases.savePurchase(change, current.version, { idempotency });
       return { change };
@@ -118,5 +119,6 @@ export async function refundPurchase(
 function replayOf(earlier: IdempotencyRecord, claim: IdempotencyRecord): RefundResult | null {
   if (earlier.fingerprint !== claim.fingerprint) throw new IdempotencyKeyReusedError(claim.key);
   if (earlier.status !== 'completed' || !earlier.response) return null;
-  return { statusCode: earlier.response.statusCode, body: earlier.response.body as PurchaseView, replayed: true };
+  const { statusCode, body } = earlier.response;
+  return { statusCode, body: (typeof body === 'string' ? JSON.parse(body) : body) as PurchaseView, replayed: true };
 }

@@ -29,7 +29,9 @@ export async function handleProcessorEvent(
   now: Date,
 ): Promise<WebhookOutcome> {
   if ('ignored' in event) {
-    const recorded = await deps.processorEvents.recordProcessorEvent(record(event, null, null, now, 'ignored'));
+    const recorded = await retryOnConflict(() =>
+      deps.processorEvents.recordProcessorEvent(record(event, null, null, now, 'ignored')),
+    );
     if (!recorded) return { outcome: 'duplicate', eventId: event.eventId };
     log.info('processor event ignored', {
       processor: event.processor,

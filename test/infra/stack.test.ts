@@ -150,6 +150,32 @@ function processorSecretAsCreated(): Record<string, string> {
   return { ...JSON.parse(generate.SecretStringTemplate), [generate.GenerateStringKey]: 'generated-at-creation' };
 }
 
+/**
+ * A function's environment as the stack sets it, tokens replaced by placeholders, and PROCESSOR_SECRET_ARN by
+ * the secret's JSON as CloudFormation creates it (loadProcessorSettings merges it into the environment).
+ */
+function coldStartEnvironment(name: string): Record<string, string> {
+  const { PROCESSOR_SECRET_ARN, ...variables } = environmentOf(name);
+  return {
+    AWS_REGION: 'eu-west-1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...Object.fromEntries(
+      Object.entries(variables).map(([key, value]) => [key, typeof value === 'string' ? value : `placeholder-${key}`]),
+    ),
+    ...(PROCESSOR_SECRET_ARN === undefined ? {} : processorSecretAsCreated()),
+  };
+}
+
+/** A spawned probe's error, without the minified source line Node prints above it. */
+function failureOf(result: { stderr: string; status: number | null }): string {
+  const failure = result.stderr
+    .split('\n')
+    .filter((line) => line.length < 500)
+    .join('\n')
+    .trim();
+  return failure || `exit ${result.status}`;
+}
+
 /** `{ 'Fn::Join': ['', parts] }` with every literal part kept and every token shown as its JSON. */
 function joined(value: unknown): string {
   const [separator, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
@@ -383,21 +409,9 @@ describe('functions', () => {
   it.each(FUNCTION_DEFINITIONS.map((d) => [d.name, d] as const))(
     "%s's bundle loads in Node with only the stack's environment (and the processor secret as created)",
     (name, definition) => {
-      // What a cold start does before the first event: the module's top-level code, including the top-level
-      // `await loadProcessorSettings()` (ESM only). Token values become placeholders; PROCESSOR_SECRET_ARN is
-      // replaced by the secret's JSON as CloudFormation creates it (loadProcessorSettings merges it into env).
-      const { PROCESSOR_SECRET_ARN, ...variables } = environmentOf(name);
-      const env: Record<string, string> = {
-        AWS_REGION: 'eu-west-1',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        ...Object.fromEntries(
-          Object.entries(variables).map(([key, value]) => [
-            key,
-            typeof value === 'string' ? value : `placeholder-${key}`,
-          ]),
-        ),
-        ...(PROCESSOR_SECRET_ARN === undefined ? {} : processorSecretAsCreated()),
-      };
+      // What a cold start does before the first event: the module's top-level code (the processor secret is
+      // read by the first invocation: see the next test).
+      const env = coldStartEnvironment(name);
       const probe =
         `const m = await import(${JSON.stringify(pathToFileURL(bundleOf(name)).href)});` +
         `if (typeof m[${JSON.stringify(definition.handler)}] !== 'function') throw new Error('no handler function');` +
@@ -409,14 +423,39 @@ describe('functions', () => {
         timeout: 30_000,
       });
 
-      // On failure, the error without the minified source line Node prints above it.
-      const failure = result.stderr
-        .split('\n')
-        .filter((line) => line.length < 500)
-        .join('\n')
-        .trim();
       expect(result.error).toBeUndefined();
-      expect(result.status === 0 ? '' : failure || `exit ${result.status}`).toBe('');
+      expect(result.status === 0 ? '' : failureOf(result)).toBe('');
+    },
+  );
+
+  // The sweeper is left out: its first step is a DynamoDB query. The timer is wired the same way.
+  it.each(FUNCTION_DEFINITIONS.filter((d) => d.processors && d.name !== SWEEPER_FUNCTION.name).map((d) => [d.name]))(
+    '%s is wired by its first invocation from the processor secret as CloudFormation creates it',
+    (name) => {
+      // An event that ends before any network call: an unknown route (404), or a timer event that is not one
+      // (refused by its schema, field by field; the error's class name is minified away).
+      // Wiring failures (a missing setting, an adapter that does not load) would fail it first.
+      const event =
+        name === TIMER_FUNCTION.name
+          ? {}
+          : { routeKey: 'GET /not-a-route', rawPath: '/not-a-route', headers: {}, requestContext: {} };
+      const probe =
+        `const m = await import(${JSON.stringify(pathToFileURL(bundleOf(name)).href)});` +
+        `const context = { functionName: ${JSON.stringify(name)}, awsRequestId: 'probe', getRemainingTimeInMillis: () => 10000 };` +
+        `const outcome = await m.handler(${JSON.stringify(event)}, context).then((r) => 'answered ' + r.statusCode, (e) => 'threw ' + e.name + ': ' + e.message);` +
+        'process.stdout.write("\\n" + outcome);';
+
+      const result = spawnSync(process.execPath, ['--input-type=module', '-e', probe], {
+        env: coldStartEnvironment(name),
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+
+      expect(result.status === 0 ? '' : failureOf(result)).toBe('');
+      const outcome = result.stdout.trim().split('\n').at(-1);
+      expect(outcome).toEqual(
+        name === TIMER_FUNCTION.name ? expect.stringMatching(/^threw .*: siteId: /) : 'answered 404',
+      );
     },
   );
 

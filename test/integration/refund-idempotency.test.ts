@@ -66,6 +66,8 @@ describe('refunds with an Idempotency-Key', () => {
     expect(first.status).toBe(201);
     expect(retry.status).toBe(201);
     expect(retry.body).toEqual(first.body);
+    // Byte for byte, not only the same fields: a replay is the first answer itself.
+    expect(JSON.stringify(retry.body)).toBe(JSON.stringify(first.body));
     const page = (await api.call('GET', path, { claims })).body;
     expect(page.refunds).toHaveLength(1);
     expect(page.refunds[0]).toMatchObject({ amount: 100, processorRefundId: expect.stringMatching(/^re_/) });

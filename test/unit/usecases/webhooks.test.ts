@@ -1,0 +1,229 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import type { IgnoredEvent, ProcessorEvent, SubscriptionState } from '../../../shared/domain/processor-events.ts';
+import { customerProductAccess } from '../../../shared/usecases/access.ts';
+import { getHistory, grantOfferToCustomer } from '../../../shared/usecases/purchases.ts';
+import { handleProcessorEvent } from '../../../shared/usecases/webhooks.ts';
+import { ADMIN, CUSTOMER, type MemoryDeps, memoryDeps, SITE, seedSite, T0 } from '../../support/memory-deps.ts';
+
+const PERIOD_END = '2026-03-15T00:00:00.000Z';
+
+let m: MemoryDeps;
+let events = 0;
+beforeEach(async () => {
+  m = memoryDeps();
+  await seedSite(m);
+});
+
+const now = () => m.clock.now();
+
+function state(overrides: Partial<SubscriptionState> = {}): SubscriptionState {
+  return {
+    status: 'active',
+    currentPeriodStart: '2026-02-15T00:00:00.000Z',
+    currentPeriodEnd: PERIOD_END,
+    cancelAt: null,
+    cancelAtPeriodEnd: false,
+    accessEnds: 'now',
+    resumesAt: null,
+    ...overrides,
+  };
+}
+
+/** A Stripe `customer.subscription.updated` for sub_1 of the seeded site, its metadata naming offer and customer. */
+function stripeEvent(overrides: Partial<ProcessorEvent> = {}): ProcessorEvent {
+  return {
+    processor: 'stripe',
+    eventId: `evt_${++events}`,
+    type: 'customer.subscription.updated',
+    occurredAt: T0,
+    subscriptionId: 'sub_1',
+    siteId: SITE,
+    link: { offerId: 'monthly', customerId: CUSTOMER },
+    subscription: state(),
+    payment: null,
+    ...overrides,
+  };
+}
+
+async function linkedPurchase() {
+  const { purchaseId } = await grantOfferToCustomer(
+    m.deps,
+    SITE,
+    {
+      customerId: CUSTOMER,
+      offerId: 'monthly',
+      processor: 'stripe',
+      processorSubscriptionId: 'sub_1',
+      currentPeriodEnd: PERIOD_END,
+    },
+    ADMIN,
+    now(),
+  );
+  return purchaseId;
+}
+
+const stored = (purchaseId: string) => m.stores.purchases.getPurchase(SITE, purchaseId);
+const historyTypes = async (purchaseId: string) =>
+  (await getHistory(m.deps, SITE, purchaseId)).items.map((entry) => entry.type);
+
+describe('handleProcessorEvent', () => {
+  it('applies an event to the linked purchase: a cancellation scheduled in Stripe is pending here, with its timer', async () => {
+    const id = await linkedPurchase();
+    const event = stripeEvent({ subscription: state({ cancelAt: PERIOD_END, cancelAtPeriodEnd: true }) });
+
+    const outcome = await handleProcessorEvent(m.deps, event, now());
+
+    expect(outcome).toEqual({ outcome: 'applied', eventId: event.eventId, purchaseId: id });
+    expect(await stored(id)).toMatchObject({
+      status: 'pending_cancellation',
+      cancellation: { when: 'period_end', effectiveAt: PERIOD_END },
+      accessEndsAt: PERIOD_END,
+    });
+    expect(m.scheduler.forPurchase(id)).toEqual([{ purpose: 'cancellation', dueAt: PERIOD_END }]);
+    const history = await getHistory(m.deps, SITE, id);
+    expect(history.items.at(-1)).toMatchObject({
+      type: 'cancellation.requested',
+      actor: { type: 'processor', processor: 'stripe', eventId: event.eventId },
+    });
+  });
+
+  it('a redelivered event is a duplicate and changes nothing', async () => {
+    const id = await linkedPurchase();
+    const event = stripeEvent({ payment: null, subscription: state({ status: 'past_due' }) });
+    await handleProcessorEvent(m.deps, event, now());
+    const before = await stored(id);
+
+    const outcome = await handleProcessorEvent(m.deps, event, now());
+
+    expect(outcome).toEqual({ outcome: 'duplicate', eventId: event.eventId });
+    await expect(stored(id)).resolves.toEqual(before);
+    expect(await historyTypes(id)).toEqual(['purchase.granted', 'billing.updated']);
+  });
+
+  it('an older state delivered after a newer one cannot undo it (out of order)', async () => {
+    const id = await linkedPurchase();
+    const deleted = stripeEvent({
+      type: 'customer.subscription.deleted',
+      occurredAt: '2026-03-01T09:00:00.000Z',
+      subscription: state({ status: 'canceled' }),
+    });
+    const olderUpdate = stripeEvent({
+      occurredAt: '2026-03-01T08:00:00.000Z',
+      subscription: state({ status: 'past_due' }),
+    });
+    await handleProcessorEvent(m.deps, deleted, now());
+
+    const outcome = await handleProcessorEvent(m.deps, olderUpdate, now());
+
+    expect(outcome).toEqual({ outcome: 'unchanged', eventId: olderUpdate.eventId, purchaseId: id });
+    expect(await stored(id)).toMatchObject({ status: 'canceled' });
+    expect(await historyTypes(id)).toEqual(['purchase.granted', 'cancellation.effective']);
+    await expect(customerProductAccess(m.deps, SITE, CUSTOMER, 'course', now())).resolves.toMatchObject({
+      hasAccess: false,
+    });
+  });
+
+  it('an event older than the state applied changes nothing, yet is recorded: its redelivery is a duplicate', async () => {
+    const id = await linkedPurchase();
+    await handleProcessorEvent(m.deps, stripeEvent({ occurredAt: T0 }), now());
+    const event = stripeEvent({ occurredAt: '2026-03-01T09:00:00.000Z' });
+
+    await expect(handleProcessorEvent(m.deps, event, now())).resolves.toEqual({
+      outcome: 'unchanged',
+      eventId: event.eventId,
+      purchaseId: id,
+    });
+    await expect(handleProcessorEvent(m.deps, event, now())).resolves.toEqual({
+      outcome: 'duplicate',
+      eventId: event.eventId,
+    });
+  });
+
+  it('creates the purchase (and the customer) from the metadata of a subscription it has not seen', async () => {
+    const event = stripeEvent({ subscriptionId: 'sub_new', link: { offerId: 'monthly', customerId: 'cus-new' } });
+
+    const outcome = await handleProcessorEvent(m.deps, event, now());
+
+    expect(outcome).toMatchObject({ outcome: 'created', eventId: event.eventId });
+    const link = await m.stores.purchases.findByProcessorSubscription('stripe', 'sub_new');
+    expect(link).toEqual({ siteId: SITE, purchaseId: outcome.outcome === 'created' ? outcome.purchaseId : null });
+    expect(await stored(link!.purchaseId)).toMatchObject({
+      customerId: 'cus-new',
+      processor: 'stripe',
+      status: 'active',
+      currentPeriodEnd: PERIOD_END,
+    });
+    await expect(m.stores.catalog.getCustomer(SITE, 'cus-new')).resolves.toMatchObject({ email: null });
+    await expect(handleProcessorEvent(m.deps, event, now())).resolves.toEqual({
+      outcome: 'duplicate',
+      eventId: event.eventId,
+    });
+  });
+
+  it('an event the adapter could not use is ignored once, then a duplicate', async () => {
+    const event: IgnoredEvent = {
+      ignored: true,
+      processor: 'stripe',
+      eventId: 'evt_ignored',
+      type: 'charge.dispute.created',
+      reason: 'not a subscription event',
+    };
+
+    await expect(handleProcessorEvent(m.deps, event, now())).resolves.toEqual({
+      outcome: 'ignored',
+      eventId: 'evt_ignored',
+      reason: 'not a subscription event',
+    });
+    await expect(handleProcessorEvent(m.deps, event, now())).resolves.toEqual({
+      outcome: 'duplicate',
+      eventId: 'evt_ignored',
+    });
+  });
+
+  it('an unknown subscription without metadata is ignored and creates nothing', async () => {
+    const event = stripeEvent({ subscriptionId: 'sub_unknown', link: null });
+
+    const outcome = await handleProcessorEvent(m.deps, event, now());
+
+    expect(outcome).toMatchObject({ outcome: 'ignored', reason: 'no purchase is linked to this subscription' });
+    await expect(m.stores.purchases.findByProcessorSubscription('stripe', 'sub_unknown')).resolves.toBeNull();
+  });
+
+  it('an event naming another site than its subscription is ignored and touches nothing', async () => {
+    const id = await linkedPurchase();
+    const before = await stored(id);
+
+    const outcome = await handleProcessorEvent(
+      m.deps,
+      stripeEvent({ siteId: 'site-other', subscription: state({ status: 'canceled' }) }),
+      now(),
+    );
+
+    expect(outcome).toMatchObject({ outcome: 'ignored', reason: 'the subscription belongs to another site' });
+    await expect(stored(id)).resolves.toEqual(before);
+  });
+
+  it('a failed payment makes the purchase past due; access continues while retries run', async () => {
+    const id = await linkedPurchase();
+    const event = stripeEvent({
+      type: 'invoice.payment_failed',
+      subscription: null,
+      payment: {
+        outcome: 'failed',
+        paymentId: 'in_1',
+        amount: 2900,
+        currency: 'usd',
+        periodStart: null,
+        periodEnd: null,
+        refundId: null,
+      },
+    });
+
+    await expect(handleProcessorEvent(m.deps, event, now())).resolves.toMatchObject({ outcome: 'applied' });
+
+    expect(await stored(id)).toMatchObject({ status: 'past_due' });
+    await expect(customerProductAccess(m.deps, SITE, CUSTOMER, 'course', now())).resolves.toMatchObject({
+      hasAccess: true,
+    });
+  });
+});
