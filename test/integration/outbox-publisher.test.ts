@@ -6,7 +6,7 @@ import {
   type PutEventsRequestEntry,
   type PutEventsResultEntry,
 } from '@aws-sdk/client-eventbridge';
-import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createPublisherHandler } from '../../functions/publisher/app.ts';
 import { LocalCheckpointStore } from '../../infra/local/checkpoint-store.ts';
@@ -28,8 +28,14 @@ import { apiHarness, seedSite } from '../support/harness.ts';
 jest.setTimeout(60_000);
 
 const cleanups: (() => Promise<void>)[] = [];
+// Failures are provoked on purpose here; the publisher's and the poller's error lines would only be noise.
+beforeEach(() => {
+  jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+});
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  jest.restoreAllMocks();
 });
 
 /** A table of the test's own (same schema as the stack's, stream included), the API on it, and its checkpoints. */
@@ -241,7 +247,7 @@ describe('the outbox publisher on DynamoDB Local', () => {
 
   it('stop() waits for the batch in flight: its events are published and checkpointed before it returns', async () => {
     const env = await outboxTable();
-    const site = await seedSite(env.api);
+    await seedSite(env.api);
     const bus = new RecordingBus();
     let entered: () => void = () => undefined;
     const inHandler = new Promise<void>((resolve) => {

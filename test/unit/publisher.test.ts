@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { createPublisherHandler } from '../../functions/publisher/app.ts';
 import {
   fromAttributeValue,
@@ -10,6 +10,15 @@ import {
 import { anEvent, historyInsert, RecordingBus, streamRecord } from '../support/events.ts';
 
 const seq = (n: number) => String(n).padStart(21, '0');
+
+// Failures are provoked on purpose; their log lines would only be noise.
+beforeEach(() => {
+  jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+});
+afterEach(() => {
+  jest.restoreAllMocks();
+});
 
 /** Five history inserts, sequence numbers 1…5, events 1…5 of one purchase. */
 function fiveInserts() {
