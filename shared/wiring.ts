@@ -33,6 +33,7 @@ export interface ProcessorSecretModule {
 /** shared/adapters/processors.ts, as the wiring uses it. */
 export interface ProcessorAdapterModule {
   processorRegistry(settings: ProcessorSettings | null): ProcessorRegistry;
+  payPalCancelRedirect(settings: ProcessorSettings | null): (subscriptionId: string) => string;
 }
 /** shared/adapters/stripe-webhook.ts, as the wiring uses it. */
 export interface StripeWebhookModule {
@@ -89,7 +90,9 @@ export type Wired<N extends FunctionName> = (NeedsOf<N>['table'] extends 'stream
   ? unknown
   : { readonly deps: Dependencies }) &
   (NeedsOf<N>['verifiesWebhooks'] extends null ? unknown : { readonly webhookTranslator: WebhookTranslator }) &
-  (NeedsOf<N>['processorCalls'] extends true ? { readonly processorSettings: ProcessorSettings } : unknown) &
+  (NeedsOf<N>['processorCalls'] extends true
+    ? { readonly payPalRedirect: (subscriptionId: string) => string }
+    : unknown) &
   (PublishesEvents<NeedsOf<N>> extends true ? { readonly eventBus: EventBus } : unknown);
 
 /** Every loader a function could be given; what `AdapterLoaders<N>` is, whatever N. */
@@ -105,7 +108,7 @@ interface AnyWired {
   readonly deps?: Dependencies;
   readonly eventBus?: EventBus;
   readonly webhookTranslator?: WebhookTranslator;
-  readonly processorSettings?: ProcessorSettings;
+  readonly payPalRedirect?: (subscriptionId: string) => string;
 }
 
 /**
@@ -116,7 +119,7 @@ interface AnyWired {
  *
  * A function that reads the processor secret is built on its first invocation, after the secret is read:
  * no Secrets Manager call at cold start, and `create` still receives every setting synchronously (a use case
- * reads `schedulesCancellation`, `me` builds PayPal's redirect without waiting). The others are built now.
+ * reads `schedulesCancellation`, `me` sends to PayPal's site without waiting). The others are built now.
  */
 export function productionHandler<N extends FunctionName, Args extends unknown[], Result>(
   name: N,
@@ -144,11 +147,11 @@ export function productionHandler<N extends FunctionName, Args extends unknown[]
 
   const handler = lazy(async () => {
     const settings = await (await processorSecret()).loadProcessorSettings();
-    const processors = given.processors ? (await given.processors()).processorRegistry(settings) : noProcessors();
+    const adapters = given.processors ? await given.processors() : null;
     const webhookTranslator = await translatorFor(given, settings);
     return build({
-      ...wired(processors),
-      processorSettings: settings,
+      ...wired(adapters ? adapters.processorRegistry(settings) : noProcessors()),
+      ...(adapters ? { payPalRedirect: adapters.payPalCancelRedirect(settings) } : {}),
       ...(webhookTranslator ? { webhookTranslator } : {}),
     });
   });

@@ -1,4 +1,3 @@
-import { payPalCancelRedirectUrl } from '#shared/adapters/paypal.ts';
 import { productionHandler } from '#shared/wiring.ts';
 import { createMeHandler } from './app.ts';
 
@@ -9,9 +8,5 @@ export const handler = productionHandler(
     timers: () => import('#shared/adapters/eventbridge-scheduler.ts'),
     processors: () => import('#shared/adapters/processors.ts'),
   },
-  ({ deps, processorSettings }) =>
-    createMeHandler(deps, {
-      payPalRedirect: (subscriptionId) =>
-        payPalCancelRedirectUrl(subscriptionId, processorSettings.paypal?.environment ?? 'live'),
-    }),
+  ({ deps, payPalRedirect }) => createMeHandler(deps, { payPalRedirect }),
 );

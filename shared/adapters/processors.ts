@@ -8,27 +8,30 @@ import {
   unconfiguredProcessor,
 } from '../ports/processor.ts';
 import type { ProcessorSettings } from '../processor-settings.ts';
+import { createPayPalProcessor, payPalCancelRedirectUrl } from './paypal.ts';
 
 type PaidProcessor = Exclude<Processor, 'none'>;
 
+type StripeAccount = 'stripe' | 'native';
+
 /**
- * Whether each adapter can end a subscription at a future instant (`BillingProcessor.schedulesCancellation`),
- * known without loading it: use cases read it synchronously. Stripe can (`cancel_at`), PayPal cannot. A
- * unit test holds these to the adapters' own values.
+ * Whether the Stripe adapter can end a subscription at a future instant (`BillingProcessor.schedulesCancellation`),
+ * known without loading it: use cases read it synchronously. It can (`cancel_at`). A unit test holds this to
+ * the adapter's own value.
  */
-export const SCHEDULES_CANCELLATION: Readonly<Record<PaidProcessor, boolean>> = {
+export const SCHEDULES_CANCELLATION: Readonly<Record<StripeAccount, boolean>> = {
   stripe: true,
   native: true,
-  paypal: false,
 };
 
 /**
  * Processor adapters by name, from the settings. A processor without credentials answers every call with
  * a clear 502 naming it; processor `none` (billing recorded in membergate only) needs nothing.
  *
- * Each adapter module (and so the Stripe SDK) is loaded on the first call to its processor, not when this
- * registry is built: most requests of a function that may call a processor never do, and those that do
- * pay the load once per container. Every failed call is counted (`ProcessorCallFailed`), a processor left
+ * The Stripe adapter (and so the Stripe SDK, the bulk of a processor function's code) is loaded on the first
+ * call to Stripe, not when this registry is built: most requests of a function that may call a processor
+ * never do, and those that do pay the load once per container. PayPal's adapter is plain fetch calls, small
+ * enough to come with this module. Every failed call is counted (`ProcessorCallFailed`), a processor left
  * unconfigured included: to the caller it is the same 502.
  */
 export function processorRegistry(settings: ProcessorSettings | null): ProcessorRegistry {
@@ -50,20 +53,26 @@ export function processorRegistry(settings: ProcessorSettings | null): Processor
         })
       : counted('native', unconfiguredProcessor('native')),
     paypal: paypal
-      ? deferred('paypal', async () => {
-          const { createPayPalProcessor } = await import('./paypal.ts');
-          return createPayPalProcessor(paypal);
-        })
+      ? counted('paypal', createPayPalProcessor(paypal))
       : counted('paypal', unconfiguredProcessor('paypal')),
   };
 }
 
-/** An adapter built on its first call. */
-function deferred(processor: PaidProcessor, load: () => Promise<BillingProcessor>): BillingProcessor {
+/**
+ * Where a PayPal subscriber is sent to cancel (PayPal subscriptions are cancelled by the customer at PayPal):
+ * the sandbox's site when the credentials are sandbox ones, the live site otherwise.
+ */
+export function payPalCancelRedirect(settings: ProcessorSettings | null): (subscriptionId: string) => string {
+  const environment = settings?.paypal?.environment ?? 'live';
+  return (subscriptionId) => payPalCancelRedirectUrl(subscriptionId, environment);
+}
+
+/** A Stripe adapter built on its first call. */
+function deferred(processor: StripeAccount, load: () => Promise<BillingProcessor>): BillingProcessor {
   return delegating(processor, SCHEDULES_CANCELLATION[processor], lazy(load));
 }
 
-/** An adapter already built (one that needs no module loaded), with its failures counted. */
+/** An adapter already built, with its failures counted. */
 function counted(processor: PaidProcessor, adapter: BillingProcessor): BillingProcessor {
   return delegating(processor, adapter.schedulesCancellation, async () => adapter);
 }

@@ -5,6 +5,9 @@ import { HISTORY_TYPES } from '../domain/types.ts';
 /**
  * Input schemas at the edge. Ids become parts of DynamoDB keys, so they follow one rule
  * (shared/domain/ids.ts), shared with the processor webhooks; it is re-exported here for the handlers.
+ *
+ * Each composite schema is built on its first use (`z.lazy`), not when this module loads: building them all
+ * costs a cold start tens of milliseconds, and each function uses only its own few.
  */
 export { id };
 
@@ -17,16 +20,20 @@ const isTimezone = (value: string) => {
   }
 };
 
-export const settingsInput = z
-  .object({
-    selfCancelEnabled: z.boolean().optional(),
-    timezone: z.string().refine(isTimezone, 'must be an IANA time zone such as Europe/Berlin').optional(),
-  })
-  .strict();
+export const settingsInput = z.lazy(() =>
+  z
+    .object({
+      selfCancelEnabled: z.boolean().optional(),
+      timezone: z.string().refine(isTimezone, 'must be an IANA time zone such as Europe/Berlin').optional(),
+    })
+    .strict(),
+);
 
-export const productInput = z
-  .object({ name: z.string().trim().min(1).max(200), description: z.string().max(5000).nullable().optional() })
-  .strict();
+export const productInput = z.lazy(() =>
+  z
+    .object({ name: z.string().trim().min(1).max(200), description: z.string().max(5000).nullable().optional() })
+    .strict(),
+);
 
 const amount = z.number().int('must be a whole number of minor units (cents)').positive();
 const currency = z
@@ -36,68 +43,80 @@ const currency = z
 const interval = z.enum(['day', 'week', 'month', 'year']);
 const intervalCount = z.number().int().min(1).max(365).default(1);
 
-export const priceInput = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('free') }).strict(),
-  z.object({ type: z.literal('one_time'), amount, currency }).strict(),
+export const priceInput = z.lazy(() =>
+  z.discriminatedUnion('type', [
+    z.object({ type: z.literal('free') }).strict(),
+    z.object({ type: z.literal('one_time'), amount, currency }).strict(),
+    z
+      .object({
+        type: z.literal('payment_plan'),
+        amount,
+        currency,
+        installments: z.number().int().min(2).max(120),
+        interval,
+        intervalCount,
+      })
+      .strict(),
+    z.object({ type: z.literal('subscription'), amount, currency, interval, intervalCount }).strict(),
+  ]),
+);
+
+export const offerInput = z.lazy(() =>
   z
     .object({
-      type: z.literal('payment_plan'),
-      amount,
-      currency,
-      installments: z.number().int().min(2).max(120),
-      interval,
-      intervalCount,
+      name: z.string().trim().min(1).max(200),
+      productIds: z.array(id).min(1).max(100),
+      price: priceInput,
+      accessDays: z.number().int().min(1).max(36500).nullable().optional(),
     })
     .strict(),
-  z.object({ type: z.literal('subscription'), amount, currency, interval, intervalCount }).strict(),
-]);
+);
 
-export const offerInput = z
-  .object({
-    name: z.string().trim().min(1).max(200),
-    productIds: z.array(id).min(1).max(100),
-    price: priceInput,
-    accessDays: z.number().int().min(1).max(36500).nullable().optional(),
-  })
-  .strict();
+export const customerInput = z.lazy(() =>
+  z.object({ email: z.email(), name: z.string().trim().min(1).max(200).nullable().optional() }).strict(),
+);
 
-export const customerInput = z
-  .object({ email: z.email(), name: z.string().trim().min(1).max(200).nullable().optional() })
-  .strict();
+export const instant = z.lazy(() =>
+  z.iso
+    .datetime({ offset: true, message: 'must be an ISO-8601 date-time such as 2026-12-01T00:00:00Z' })
+    .transform((value) => new Date(value).toISOString())
+    // Instants are compared as ISO strings, which only sort correctly for four-digit years.
+    .refine((value) => /^\d{4}-/.test(value), 'must be before the year 10000'),
+);
 
-export const instant = z.iso
-  .datetime({ offset: true, message: 'must be an ISO-8601 date-time such as 2026-12-01T00:00:00Z' })
-  .transform((value) => new Date(value).toISOString())
-  // Instants are compared as ISO strings, which only sort correctly for four-digit years.
-  .refine((value) => /^\d{4}-/.test(value), 'must be before the year 10000');
+export const grantInput = z.lazy(() =>
+  z
+    .object({
+      customerId: id,
+      offerId: id,
+      processor: z.enum(['none', 'native', 'stripe', 'paypal']).default('none'),
+      processorSubscriptionId: id.nullable().optional(),
+      currentPeriodEnd: instant.nullable().optional(),
+    })
+    .strict(),
+);
 
-export const grantInput = z
-  .object({
-    customerId: id,
-    offerId: id,
-    processor: z.enum(['none', 'native', 'stripe', 'paypal']).default('none'),
-    processorSubscriptionId: id.nullable().optional(),
-    currentPeriodEnd: instant.nullable().optional(),
-  })
-  .strict();
+export const productSelection = z.lazy(() =>
+  z
+    .object({ productIds: z.array(id).min(1, 'list at least one product, or omit productIds for all').optional() })
+    .strict(),
+);
 
-export const productSelection = z
-  .object({ productIds: z.array(id).min(1, 'list at least one product, or omit productIds for all').optional() })
-  .strict();
+export const cancelInput = z.lazy(() =>
+  z
+    .object({ when: z.enum(['now', 'period_end', 'date']), date: instant.optional() })
+    .strict()
+    .superRefine((value, ctx) => {
+      if (value.when === 'date' && !value.date) {
+        ctx.addIssue({ code: 'custom', path: ['date'], message: 'required when when is "date"' });
+      }
+      if (value.when !== 'date' && value.date) {
+        ctx.addIssue({ code: 'custom', path: ['date'], message: 'only allowed when when is "date"' });
+      }
+    }),
+);
 
-export const cancelInput = z
-  .object({ when: z.enum(['now', 'period_end', 'date']), date: instant.optional() })
-  .strict()
-  .superRefine((value, ctx) => {
-    if (value.when === 'date' && !value.date) {
-      ctx.addIssue({ code: 'custom', path: ['date'], message: 'required when when is "date"' });
-    }
-    if (value.when !== 'date' && value.date) {
-      ctx.addIssue({ code: 'custom', path: ['date'], message: 'only allowed when when is "date"' });
-    }
-  });
-
-export const pauseInput = z.object({ resumesAt: instant.nullable().optional() }).strict();
+export const pauseInput = z.lazy(() => z.object({ resumesAt: instant.nullable().optional() }).strict());
 
 export const PURCHASE_STATUSES = [
   'active',
@@ -108,24 +127,28 @@ export const PURCHASE_STATUSES = [
   'completed',
 ] as const;
 
-export const subscriptionsQuery = z
-  .object({
-    status: z.enum(PURCHASE_STATUSES).optional(),
-    offerId: id.optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(25),
-    cursor: z.string().min(1).max(2048).optional(),
-  })
-  .strict();
+export const subscriptionsQuery = z.lazy(() =>
+  z
+    .object({
+      status: z.enum(PURCHASE_STATUSES).optional(),
+      offerId: id.optional(),
+      limit: z.coerce.number().int().min(1).max(100).default(25),
+      cursor: z.string().min(1).max(2048).optional(),
+    })
+    .strict(),
+);
 
-export const eventsQuery = z
-  .object({
-    purchaseId: id.optional(),
-    type: z.enum(HISTORY_TYPES).optional(),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
-    /** The `nextCursor` of the previous page: events after it. */
-    after: z.string().min(1).max(2048).optional(),
-  })
-  .strict();
+export const eventsQuery = z.lazy(() =>
+  z
+    .object({
+      purchaseId: id.optional(),
+      type: z.enum(HISTORY_TYPES).optional(),
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+      /** The `nextCursor` of the previous page: events after it. */
+      after: z.string().min(1).max(2048).optional(),
+    })
+    .strict(),
+);
 
 /**
  * The `Idempotency-Key` header: optional, and when sent 1–255 visible ASCII characters (it becomes part of a
@@ -136,9 +159,11 @@ export const idempotencyKeyHeader = z
   .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1–255 visible ASCII characters')
   .optional();
 
-export const refundInput = z
-  .object({
-    amount: z.number().int('must be a whole number of minor units (cents)').positive().optional(),
-    revokeAccess: z.boolean().default(false),
-  })
-  .strict();
+export const refundInput = z.lazy(() =>
+  z
+    .object({
+      amount: z.number().int('must be a whole number of minor units (cents)').positive().optional(),
+      revokeAccess: z.boolean().default(false),
+    })
+    .strict(),
+);

@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import { createPayPalProcessor } from '../../shared/adapters/paypal.ts';
 import { processorRegistry, SCHEDULES_CANCELLATION } from '../../shared/adapters/processors.ts';
 import { createStripeProcessor, stripeClient } from '../../shared/adapters/stripe.ts';
 import { MetricName, metrics } from '../../shared/metrics.ts';
@@ -32,14 +31,12 @@ afterEach(() => {
 });
 
 describe('processorRegistry', () => {
-  it('says whether each processor schedules a cancellation exactly as its adapter does, without loading it', () => {
+  it('says whether Stripe schedules a cancellation exactly as its adapter does, without loading it', () => {
     const stripe = createStripeProcessor({ stripe: stripeClient({ secretKey: 'sk_test_unit' }), processor: 'stripe' });
-    const paypal = createPayPalProcessor({ apiBase: 'https://paypal.invalid', clientId: 'id', clientSecret: 'secret' });
 
     expect(SCHEDULES_CANCELLATION).toEqual({
       stripe: stripe.schedulesCancellation,
       native: stripe.schedulesCancellation,
-      paypal: paypal.schedulesCancellation,
     });
   });
 

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { payPalCancelRedirectUrl } from '../../shared/adapters/paypal.ts';
 import type { EventBridgeSchedulerConfig } from '../../shared/config.ts';
 import type { Clock } from '../../shared/domain/time.ts';
 import { lazy } from '../../shared/lazy.ts';
@@ -139,8 +140,12 @@ describe('productionHandler', () => {
     await expect(handler()).rejects.toThrow('STRIPE_WEBHOOK_SECRET');
   });
 
-  it('hands a function that calls processors the registry built from the secret, and the settings', async () => {
-    const settings = processorSettingsFrom({ PAYPAL_CLIENT_ID: 'id', PAYPAL_CLIENT_SECRET: 'secret' });
+  it('hands a function that calls processors the registry built from the secret, and PayPal’s redirect', async () => {
+    const settings = processorSettingsFrom({
+      PAYPAL_CLIENT_ID: 'id',
+      PAYPAL_CLIENT_SECRET: 'secret',
+      PAYPAL_API_BASE: 'https://api-m.sandbox.paypal.com',
+    });
     const handler = productionHandler(
       'me',
       {
@@ -153,8 +158,8 @@ describe('productionHandler', () => {
 
     const wired = await handler();
 
-    expect(wired.processorSettings).toBe(settings);
     expect(wired.deps.processors.paypal.schedulesCancellation).toBe(false);
+    expect(wired.payPalRedirect('I-SUB1')).toBe(payPalCancelRedirectUrl('I-SUB1', 'sandbox'));
   });
 
   it('refuses, at cold start, a loader the function does not declare a need for', () => {
