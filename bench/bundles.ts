@@ -65,6 +65,7 @@ const FUNCTION_ENV: Record<string, string> = {
   TIMER_FUNCTION_ARN: 'arn:aws:lambda:eu-west-1:123456789012:function:membergate-timer',
   SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/membergate-scheduler',
   TIMER_DLQ_ARN: 'arn:aws:sqs:eu-west-1:123456789012:membergate-timer-dlq',
+  EVENT_BUS_NAME: 'membergate-events',
   LOG_LEVEL: 'INFO',
   AWS_REGION: 'eu-west-1',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

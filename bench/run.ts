@@ -7,6 +7,7 @@ import { accessLatency } from './access-latency.ts';
 import { bundles } from './bundles.ts';
 import { dynamodbCalls } from './dynamodb-calls.ts';
 import { type BenchEnvironment, startBenchEnvironment } from './environment.ts';
+import { events } from './events.ts';
 import { lifecycle } from './lifecycle.ts';
 import { type Budget, budgetTable, heading, renderTable, withinBudget } from './report.ts';
 import type { Section } from './section.ts';
@@ -15,7 +16,7 @@ import { timers } from './timers.ts';
 import { webhooks } from './webhooks.ts';
 
 /** In run order. Add a section here. */
-const SECTIONS: Section[] = [accessLatency, dynamodbCalls, bundles, lifecycle, timers, webhooks];
+const SECTIONS: Section[] = [accessLatency, dynamodbCalls, bundles, lifecycle, timers, webhooks, events];
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2);

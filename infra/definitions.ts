@@ -5,10 +5,11 @@ import {
   type FunctionNeeds,
   readsProcessorSecret,
   type TableAccess,
+  type TableNeed,
 } from '../shared/function-needs.ts';
 import { API_FUNCTIONS, type ApiFunctionName } from '../shared/http/routes.ts';
 
-export type { TableAccess };
+export type { TableAccess, TableNeed };
 
 /**
  * One Lambda function of the stack: where its code is and what it may touch. The stack creates one
@@ -27,8 +28,8 @@ export interface FunctionDefinition<Name extends FunctionName = FunctionName> {
    * (the fields below are views of it, for the stack and its tests).
    */
   readonly needs: FunctionNeeds;
-  /** `needs.table`: `bindTable` grants exactly this. */
-  readonly tableAccess: TableAccess;
+  /** `needs.table`: `bindTable` grants exactly this (`'stream'`: no table binding; the event source reads the stream). */
+  readonly tableAccess: TableNeed;
   /** `needs.timers`: the stack calls `bindTimers` (Scheduler settings and permissions). */
   readonly timers: boolean;
   /**
@@ -79,6 +80,13 @@ export const TIMER_FUNCTION: FunctionDefinition<'timer'> = definition('timer');
 export const SWEEPER_FUNCTION: FunctionDefinition<'sweeper'> = { ...definition('sweeper'), timeoutSeconds: 120 };
 
 /**
+ * The outbox publisher (DESIGN.md §5): invoked by the table's stream with history inserts only, puts their
+ * events on the bus. Its timeout leaves room for the adapter's retries of failed entries (with backoff)
+ * within one invocation.
+ */
+export const PUBLISHER_FUNCTION: FunctionDefinition<'publisher'> = { ...definition('publisher'), timeoutSeconds: 30 };
+
+/**
  * Integrator webhooks' fan-out: SQS (fed by the bus rule) → one delivery job per matching endpoint. A batch
  * of ten events is ten endpoint reads and a few writes each: well inside 30 s.
  */
@@ -97,11 +105,15 @@ export const WEBHOOK_DELIVERY_FUNCTION: FunctionDefinition<'webhook-delivery'> =
   timeoutSeconds: 30,
 };
 
-/** Every function of the stack: one per API function, the timer target, the sweeper, the webhook workers. */
+/**
+ * Every function of the stack: one per API function, then the timer target, the sweeper, the publisher and the
+ * webhook workers.
+ */
 export const FUNCTION_DEFINITIONS: readonly FunctionDefinition[] = [
   ...API_FUNCTION_DEFINITIONS,
   TIMER_FUNCTION,
   SWEEPER_FUNCTION,
+  PUBLISHER_FUNCTION,
   WEBHOOK_FANOUT_FUNCTION,
   WEBHOOK_DELIVERY_FUNCTION,
 ];

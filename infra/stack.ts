@@ -16,9 +16,10 @@ import { readsProcessorSecret } from '../shared/function-needs.ts';
 import { ROUTES, type RouteAccess, type RouteDefinition } from '../shared/http/routes.ts';
 import { ApiFunction } from './constructs/api-function.ts';
 import { Auth } from './constructs/auth.ts';
+import { type DomainEvents, OutboxPublishing } from './constructs/events.ts';
 import { PROCESSOR_SECRET_KEYS, Stateful } from './constructs/stateful.ts';
 import { Timers } from './constructs/timers.ts';
-import { FUNCTION_DEFINITIONS, SWEEPER_FUNCTION, TIMER_FUNCTION } from './definitions.ts';
+import { FUNCTION_DEFINITIONS, PUBLISHER_FUNCTION, SWEEPER_FUNCTION, TIMER_FUNCTION } from './definitions.ts';
 import { acknowledgeNagFindings } from './nag-suppressions.ts';
 
 /** Lambda's limit for a function name. */
@@ -34,9 +35,10 @@ export interface ApiRoute {
 }
 
 /**
- * membergate: the table, schedule group, timer dead-letter queue and processor secret (stateful), one
- * Lambda per function definition (granted and configured with exactly what `FUNCTION_NEEDS` declares), the
- * Scheduler and sweeper wiring (`Timers`), the HTTP API with exactly the routes of `ROUTES`, and the
+ * membergate: the table, schedule group, timer dead-letter queue, processor secret and event bus (stateful),
+ * one Lambda per function definition (granted and configured with exactly what `FUNCTION_NEEDS` declares), the
+ * Scheduler and sweeper wiring (`Timers`), the outbox publisher on the table's stream (`OutboxPublishing`), the
+ * HTTP API with exactly the routes of `ROUTES`, and the
  * Cognito pool its JWT authorizer trusts. Environment-agnostic: no lookups, so `cdk synth` runs
  * offline without credentials.
  */
@@ -46,6 +48,10 @@ export class MembergateStack extends Stack {
   /** Functions by definition name (`catalog`, `purchases`, `access`, …). */
   readonly functions: ReadonlyMap<string, ApiFunction>;
   readonly timers: Timers;
+  /** The domain events' bus (`events.bus`: add rules to it), archive and dead-letter queue; `stateful.events`. */
+  readonly events: DomainEvents;
+  /** The publisher's event source on the table's stream, and its lag alarm. */
+  readonly outbox: OutboxPublishing;
   readonly api: HttpApi;
   readonly stage: HttpStage;
   readonly routes: readonly ApiRoute[];
@@ -72,7 +78,8 @@ export class MembergateStack extends Stack {
         functionName: definition.name === TIMER_FUNCTION.name ? timerFunctionName : undefined,
         timeout: definition.timeoutSeconds === undefined ? undefined : Duration.seconds(definition.timeoutSeconds),
       });
-      fn.bindTable(this.stateful.table, definition.needs.table);
+      // A stream consumer (the publisher) gets no table access: its event source reads the stream.
+      if (definition.needs.table !== 'stream') fn.bindTable(this.stateful.table, definition.needs.table);
       functions.set(definition.name, fn);
     }
     this.functions = functions;
@@ -93,7 +100,16 @@ export class MembergateStack extends Stack {
     for (const { name, needs } of FUNCTION_DEFINITIONS) {
       if (needs.timers) functionNamed(name).bindTimers(this.timers);
       if (readsProcessorSecret(needs)) functionNamed(name).bindProcessorSecret(this.stateful.processorSecret);
+      if (needs.publishesEvents) functionNamed(name).bindEventBus(this.stateful.events.bus);
     }
+
+    // The transactional outbox (DESIGN.md §5): the table's stream → the publisher → the bus.
+    this.events = this.stateful.events;
+    this.outbox = new OutboxPublishing(this, 'Outbox', {
+      table: this.stateful.table,
+      publisher: functionNamed(PUBLISHER_FUNCTION.name).function,
+      events: this.events,
+    });
 
     // The default stage is declared by hand: HttpApi's automatic one takes no access log or throttle.
     this.api = new HttpApi(this, 'HttpApi', { createDefaultStage: false, description: 'membergate HTTP API' });
@@ -162,6 +178,15 @@ export class MembergateStack extends Stack {
     new CfnOutput(this, 'TimerDeadLetterQueueUrl', {
       value: this.stateful.timerDeadLetterQueue.queueUrl,
       description: 'Timers that could not be delivered or failed every attempt',
+    });
+    new CfnOutput(this, 'EventBusName', {
+      value: this.events.bus.eventBusName,
+      description: 'The bus of membergate domain events (source membergate): add rules here',
+    });
+    new CfnOutput(this, 'EventBusArn', { value: this.events.bus.eventBusArn });
+    new CfnOutput(this, 'EventPublisherDeadLetterQueueUrl', {
+      value: this.events.deadLetterQueue.queueUrl,
+      description: 'Stream batches whose events could not be published after every retry',
     });
     new CfnOutput(this, 'ProcessorSecretArn', {
       value: this.stateful.processorSecret.secretArn,

@@ -44,6 +44,17 @@ export function loadSchedulerConfig(): EventBridgeSchedulerConfig {
   };
 }
 
+/** What the EventBridge bus adapter needs to publish domain events. */
+export interface EventBridgeBusConfig {
+  /** The stack's bus (`EVENT_BUS_NAME`), never the account's default bus. */
+  busName: string;
+}
+
+/** For functions that publish events (set by the stack's `bindEventBus`). */
+export function loadEventBusConfig(): EventBridgeBusConfig {
+  return { busName: required('EVENT_BUS_NAME') };
+}
+
 /** What the SQS delivery queue adapter needs. */
 export interface DeliveryQueueConfig {
   /** The webhook delivery queue (`DELIVERY_QUEUE_URL`). */

@@ -1,14 +1,20 @@
 import type { ApiFunctionName } from './http/routes.ts';
 
 /**
- * Every Lambda function of the stack: one per API function of `ROUTES`, the timer target, the sweeper, and the
- * integrator webhooks' fan-out and delivery functions.
+ * Every Lambda function of the stack: one per API function of `ROUTES`, the timer target, the sweeper, the
+ * outbox publisher, and the integrator webhooks' fan-out and delivery functions.
  */
-export type FunctionName = ApiFunctionName | 'timer' | 'sweeper' | 'webhook-fanout' | 'webhook-delivery';
+export type FunctionName = ApiFunctionName | 'timer' | 'sweeper' | 'publisher' | 'webhook-fanout' | 'webhook-delivery';
 
 /** What a function may do with the table; `bindTable` grants exactly this and nothing more. */
 export type TableAccess = 'read' | 'readWrite';
 
+/**
+ * How a function touches the table: through the store (`TableAccess`), or only as the consumer of its stream
+ * (`'stream'`, the outbox publisher: its event source mapping is granted the stream reads, and the function
+ * gets neither `TABLE_NAME` nor any access to items).
+ */
+export type TableNeed = TableAccess | 'stream';
 /**
  * What one function needs from the outside world. The stack grants and configures exactly this
  * (infra/stack.ts: table grant, Scheduler settings and permissions, the processor secret), and the
@@ -16,13 +22,18 @@ export type TableAccess = 'read' | 'readWrite';
  * `functions/<name>/handler.ts` to), so the two read the same declaration and cannot drift.
  */
 export interface FunctionNeeds {
-  readonly table: TableAccess;
+  readonly table: TableNeed;
   /** Arms, moves or removes timers (EventBridge Scheduler). */
   readonly timers: boolean;
   /** Calls Stripe or PayPal billing APIs (cancel, pause, refund): the processor registry and its credentials. */
   readonly processorCalls: boolean;
   /** Verifies this processor's webhooks: its translator and signing secret, and no other processor's code. */
   readonly verifiesWebhooks: 'stripe' | 'paypal' | null;
+  /**
+   * Puts events on the stack's event bus: the EventBridge bus adapter, `EVENT_BUS_NAME` and events:PutEvents on
+   * that one bus. Absent means false.
+   */
+  readonly publishesEvents?: boolean;
   /**
    * Integrator webhooks: the webhook store (endpoints, delivery jobs and their log, on the table: no grant of
    * its own). Absent means false.
@@ -52,6 +63,8 @@ export const FUNCTION_NEEDS = {
   timer: { table: 'readWrite', timers: true, processorCalls: true, verifiesWebhooks: null },
   // Applies the same due actions as the timer function.
   sweeper: { table: 'readWrite', timers: true, processorCalls: true, verifiesWebhooks: null },
+  // The outbox: reads the table's stream (history inserts), puts the events on the bus; nothing else.
+  publisher: { table: 'stream', timers: false, processorCalls: false, verifiesWebhooks: null, publishesEvents: true },
   // Integrator webhooks (DESIGN.md §5): the endpoints API; the fan-out (bus rule → queue → one job per
   // endpoint, queued); the delivery (one attempt per message, the retry queued with its delay).
   'webhook-endpoints': {
@@ -76,6 +89,8 @@ export const FUNCTION_NEEDS = {
     verifiesWebhooks: null,
     webhooks: true,
     deliveryQueue: true,
+    // A job that gave up disables its endpoint and publishes `webhook_endpoint.disabled`.
+    publishesEvents: true,
   },
 } as const satisfies Record<FunctionName, FunctionNeeds>;
 

@@ -20,6 +20,10 @@ export const MetricName = {
   timerLateness: 'TimerLateness',
   /** A call to Stripe or PayPal that failed (dimensions `processor`, `operation`). */
   processorCallFailed: 'ProcessorCallFailed',
+  /** Domain events the outbox publisher put on the bus (duplicates of a redelivered batch included). */
+  eventsPublished: 'EventsPublished',
+  /** Stream records the publisher handed back for redelivery (the first failure and what follows it). */
+  eventsRedelivered: 'EventsRedelivered',
 } as const;
 
 /** What a webhook delivery came to, as operators watch it. */
@@ -98,4 +102,10 @@ export function recordTimerLateness(purpose: string, latenessMs: number): void {
 
 export function countProcessorCallFailure(processor: Exclude<Processor, 'none'>, operation: string): void {
   record(MetricName.processorCallFailed, MetricUnit.Count, 1, { processor, operation });
+}
+
+/** One stream batch of the outbox publisher: what went on the bus, what goes back to the stream. */
+export function countPublishedEvents(published: number, redelivered: number): void {
+  if (published > 0) record(MetricName.eventsPublished, MetricUnit.Count, published, {});
+  if (redelivered > 0) record(MetricName.eventsRedelivered, MetricUnit.Count, redelivered, {});
 }

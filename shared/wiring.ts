@@ -1,9 +1,11 @@
 import { ulid } from 'ulid';
 import {
   type DeliveryQueueConfig,
+  type EventBridgeBusConfig,
   type EventBridgeSchedulerConfig,
   loadConfig,
   loadDeliveryQueueConfig,
+  loadEventBusConfig,
   loadSchedulerConfig,
   required,
 } from './config.ts';
@@ -12,6 +14,7 @@ import { FUNCTION_NEEDS, type FunctionName, type FunctionNeeds, readsProcessorSe
 import { lazy } from './lazy.ts';
 import { describeError, log } from './log.ts';
 import type { DeliveryQueue } from './ports/delivery-queue.ts';
+import type { EventBus } from './ports/event-bus.ts';
 import { noProcessor, type ProcessorRegistry, unconfiguredProcessor } from './ports/processor.ts';
 import type { TimerScheduler } from './ports/scheduler.ts';
 import type { WebhookStore } from './ports/webhook-endpoints.ts';
@@ -45,6 +48,10 @@ export interface PayPalWebhookModule {
   createPayPalTranslator(options: { webhookId: string; certificatePem?: string }): WebhookTranslator;
 }
 
+/** shared/adapters/eventbridge-bus.ts, as the wiring uses it. */
+export interface EventBusAdapterModule {
+  eventBridgeBus(config: EventBridgeBusConfig): EventBus;
+}
 /** shared/adapters/sqs-delivery-queue.ts, as the wiring uses it. */
 export interface DeliveryQueueModule {
   sqsDeliveryQueue(config: DeliveryQueueConfig, clock: Clock): DeliveryQueue;
@@ -58,6 +65,8 @@ type ReadsSecret<Needs extends FunctionNeeds> = Needs['processorCalls'] extends 
   : Needs['verifiesWebhooks'] extends null
     ? false
     : true;
+/** `publishesEvents`, which a function's needs may leave out (false). */
+type PublishesEvents<Needs> = Needs extends { readonly publishesEvents: true } ? true : false;
 /** An optional need (absent means false), for the compiler. */
 type Has<Needs, Key extends string> = Needs extends { readonly [K in Key]: true } ? true : false;
 /** A required entry when the function needs it, a forbidden one otherwise. */
@@ -81,15 +90,21 @@ export type AdapterLoaders<N extends FunctionName> = Slot<
   Slot<NeedsOf<N>['processorCalls'], 'processors', Loader<ProcessorAdapterModule>> &
   Slot<NeedsOf<N>['verifiesWebhooks'] extends 'stripe' ? true : false, 'stripeWebhooks', Loader<StripeWebhookModule>> &
   Slot<NeedsOf<N>['verifiesWebhooks'] extends 'paypal' ? true : false, 'payPalWebhooks', Loader<PayPalWebhookModule>> &
+  Slot<PublishesEvents<NeedsOf<N>>, 'eventBus', Loader<EventBusAdapterModule>> &
   Slot<Has<NeedsOf<N>, 'deliveryQueue'>, 'deliveryQueue', Loader<DeliveryQueueModule>>;
 
-/** What a function's app is built from: the use cases' dependencies, plus what its needs add. */
-export type Wired<N extends FunctionName> = {
-  readonly deps: Dependencies;
-} & (NeedsOf<N>['verifiesWebhooks'] extends null ? unknown : { readonly webhookTranslator: WebhookTranslator }) &
+/**
+ * What a function's app is built from: the use cases' dependencies (unless it only reads the table's stream),
+ * plus what its needs add.
+ */
+export type Wired<N extends FunctionName> = (NeedsOf<N>['table'] extends 'stream'
+  ? unknown
+  : { readonly deps: Dependencies }) &
+  (NeedsOf<N>['verifiesWebhooks'] extends null ? unknown : { readonly webhookTranslator: WebhookTranslator }) &
   (NeedsOf<N>['processorCalls'] extends true
     ? { readonly payPalRedirect: (subscriptionId: string) => string }
     : unknown) &
+  (PublishesEvents<NeedsOf<N>> extends true ? { readonly eventBus: EventBus } : unknown) &
   (Has<NeedsOf<N>, 'webhooks'> extends true ? { readonly webhooks: WebhookStore } : unknown) &
   (Has<NeedsOf<N>, 'deliveryQueue'> extends true ? { readonly deliveryQueue: DeliveryQueue } : unknown);
 
@@ -100,10 +115,12 @@ interface AnyAdapterLoaders {
   readonly processors?: Loader<ProcessorAdapterModule>;
   readonly stripeWebhooks?: Loader<StripeWebhookModule>;
   readonly payPalWebhooks?: Loader<PayPalWebhookModule>;
+  readonly eventBus?: Loader<EventBusAdapterModule>;
   readonly deliveryQueue?: Loader<DeliveryQueueModule>;
 }
 interface AnyWired {
-  readonly deps: Dependencies;
+  readonly deps?: Dependencies;
+  readonly eventBus?: EventBus;
   readonly webhookTranslator?: WebhookTranslator;
   readonly payPalRedirect?: (subscriptionId: string) => string;
   readonly webhooks?: WebhookStore;
@@ -132,33 +149,30 @@ export function productionHandler<N extends FunctionName, Args extends unknown[]
   // What is built below is `Wired<N>`: `AnyWired` with exactly the parts N's needs add (the loaders match them).
   const build = create as (wired: AnyWired) => (...args: Args) => Promise<Result>;
 
-  const config = loadConfig();
-  const client = createDocumentClient({ endpoint: config.dynamodbEndpoint });
-  const stores = createDynamoStores(client, config.tableName);
+  // A stream consumer has no store and no TABLE_NAME: the stack gives it none.
+  const table = needs.table === 'stream' ? null : tableFromConfig();
+  const stores = table ? createDynamoStores(table.client, table.tableName) : null;
   const scheduler = given.timers ? deferredTimers(loadSchedulerConfig(), given.timers) : noTimers;
+  const eventBus = given.eventBus ? deferredEventBus(loadEventBusConfig(), given.eventBus) : null;
   // Integrator webhooks: the store on the same table and client; the SQS adapter loaded by the first send.
-  const webhookWiring: Pick<AnyWired, 'webhooks' | 'deliveryQueue'> = {
-    ...(needs.webhooks ? { webhooks: createDynamoWebhookStore(client, config.tableName) } : {}),
-    ...(given.deliveryQueue ? { deliveryQueue: deferredQueue(loadDeliveryQueueConfig(), given.deliveryQueue) } : {}),
-  };
-  const deps = (processors: ProcessorRegistry): Dependencies => ({
-    ...stores,
-    clock: systemClock,
-    newId,
-    scheduler,
-    processors,
+  const webhooks = needs.webhooks && table ? createDynamoWebhookStore(table.client, table.tableName) : null;
+  const deliveryQueue = given.deliveryQueue ? deferredQueue(loadDeliveryQueueConfig(), given.deliveryQueue) : null;
+  const wired = (processors: ProcessorRegistry): AnyWired => ({
+    ...(stores ? { deps: { ...stores, clock: systemClock, newId, scheduler, processors } } : {}),
+    ...(eventBus ? { eventBus } : {}),
+    ...(webhooks ? { webhooks } : {}),
+    ...(deliveryQueue ? { deliveryQueue } : {}),
   });
 
   const { processorSecret } = given;
-  if (!processorSecret) return build({ deps: deps(noProcessors()), ...webhookWiring });
+  if (!processorSecret) return build(wired(noProcessors()));
 
   const handler = lazy(async () => {
     const settings = await (await processorSecret()).loadProcessorSettings();
     const adapters = given.processors ? await given.processors() : null;
     const webhookTranslator = await translatorFor(given, settings);
     return build({
-      deps: deps(adapters ? adapters.processorRegistry(settings) : noProcessors()),
-      ...webhookWiring,
+      ...wired(adapters ? adapters.processorRegistry(settings) : noProcessors()),
       ...(adapters ? { payPalRedirect: adapters.payPalCancelRedirect(settings) } : {}),
       ...(webhookTranslator ? { webhookTranslator } : {}),
     });
@@ -185,6 +199,7 @@ function assertLoadersMatch(name: string, needs: FunctionNeeds, loaders: AnyAdap
     processors: needs.processorCalls,
     stripeWebhooks: needs.verifiesWebhooks === 'stripe',
     payPalWebhooks: needs.verifiesWebhooks === 'paypal',
+    eventBus: needs.publishesEvents === true,
     deliveryQueue: needs.deliveryQueue === true,
   };
   for (const [key, wanted] of Object.entries(expected)) {
@@ -213,6 +228,18 @@ async function translatorFor(
     });
   }
   return undefined;
+}
+
+/** The table from the environment (`TABLE_NAME`, and `DYNAMODB_ENDPOINT` locally) and one client for it. */
+function tableFromConfig() {
+  const config = loadConfig();
+  return { client: createDocumentClient({ endpoint: config.dynamodbEndpoint }), tableName: config.tableName };
+}
+
+/** The EventBridge bus adapter, loaded (with the EventBridge client) by the first publish. */
+function deferredEventBus(config: EventBridgeBusConfig, load: Loader<EventBusAdapterModule>): EventBus {
+  const bus = lazy(async () => (await load()).eventBridgeBus(config));
+  return { publish: async (events) => (await bus()).publish(events) };
 }
 
 /** The Scheduler adapter, loaded (with the Scheduler client) by the first timer armed or removed. */

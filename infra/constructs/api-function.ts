@@ -1,5 +1,6 @@
 import { AssetHashType, DockerImage, Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { ApplicationLogLevel, Architecture, Code, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -52,7 +53,7 @@ export interface ApiFunctionProps {
  * per line, Lambda's own records follow suit) in a log group of its own kept one month, and a role of its own
  * that starts with nothing but write access to that log group.
  *
- * Permissions come from intent-named helpers (`bindTable`, `bindTimers`, `bindProcessorSecret`) that set the matching environment variable and
+ * Permissions come from intent-named helpers (`bindTable`, `bindTimers`, `bindProcessorSecret`, `bindEventBus`) that set the matching environment variable and
  * grant exactly that access, so a function's env and its IAM policy cannot disagree.
  */
 export class ApiFunction extends Construct {
@@ -63,6 +64,7 @@ export class ApiFunction extends Construct {
   readonly role: Role;
   private boundTimers: Timers | undefined;
   private boundProcessorSecret: ISecret | undefined;
+  private boundEventBus: IEventBus | undefined;
 
   constructor(scope: Construct, id: string, props: ApiFunctionProps) {
     super(scope, id);
@@ -186,6 +188,25 @@ export class ApiFunction extends Construct {
   /** What `bindProcessorSecret` gave this function; undefined for a function that never calls a processor. */
   get processorSecret(): ISecret | undefined {
     return this.boundProcessorSecret;
+  }
+
+  /**
+   * Lets the function publish domain events: sets `EVENT_BUS_NAME`, which `loadEventBusConfig` reads (every
+   * other variable is kept), and grants exactly what the EventBridge bus adapter calls: events:PutEvents on
+   * this one bus (not the account's default bus, nor any other).
+   */
+  bindEventBus(bus: IEventBus): this {
+    this.function.addEnvironment('EVENT_BUS_NAME', bus.eventBusName);
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ sid: 'PutDomainEvents', actions: ['events:PutEvents'], resources: [bus.eventBusArn] }),
+    );
+    this.boundEventBus = bus;
+    return this;
+  }
+
+  /** What `bindEventBus` gave this function; undefined for a function that publishes no events. */
+  get eventBus(): IEventBus | undefined {
+    return this.boundEventBus;
   }
 
   /**

@@ -14,6 +14,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { GLOBAL_INDEXES, TABLE_SCHEMA } from '../../shared/store/schema.ts';
+import { DomainEvents } from './events.ts';
 
 /**
  * The attribute DynamoDB expires items by (epoch seconds): the store sets it on processor-event dedup records
@@ -75,6 +76,8 @@ export class Stateful extends Construct {
    * (`aws secretsmanager put-secret-value`). Functions get it through `ApiFunction.bindProcessorSecret`.
    */
   readonly processorSecret: Secret;
+  /** The event bus, its archive, and the publisher's dead-letter queue with its alarm (./events.ts). */
+  readonly events: DomainEvents;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -159,5 +162,7 @@ export class Stateful extends Construct {
       // generated, so re-creating the stack next to a retained secret does not collide.
       removalPolicy: RemovalPolicy.RETAIN,
     });
+
+    this.events = new DomainEvents(this, 'Events');
   }
 }

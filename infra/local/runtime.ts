@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createPublisherHandler } from '../../functions/publisher/app.ts';
 import { createSweeperHandler } from '../../functions/sweeper/app.ts';
 import { createTimerHandler } from '../../functions/timer/app.ts';
 import { processorRegistry } from '../../shared/adapters/processors.ts';
@@ -19,6 +20,7 @@ import { LocalScheduler } from './scheduler.ts';
 const SWEEP_EVERY_MS = 30_000;
 
 import { ensureTable, startDynamoDbLocal } from './dynamodb.ts';
+import { LocalEventBus } from './event-bus.ts';
 import { LOCAL_API_FUNCTIONS, type LocalWiring } from './functions.ts';
 import {
   buildEvent,
@@ -33,6 +35,7 @@ import {
 } from './gateway.ts';
 import { type LocalProcessors, startLocalProcessors } from './processors.ts';
 import { LocalScheduleStore } from './schedule-store.ts';
+import { LocalStreamPoller } from './stream-poller.ts';
 import { LocalTokenIssuer, tokenRequest } from './tokens.ts';
 
 export interface LocalRuntimeOptions {
@@ -59,6 +62,10 @@ export interface LocalRuntime {
   tokens: LocalTokenIssuer;
   scheduler: LocalScheduler;
   processors: LocalProcessors;
+  /** The local event bus: what the outbox publisher published (`GET /local/events`); `subscribe` for local rules. */
+  events: LocalEventBus;
+  /** Feeds the table's stream to the publisher, as Lambda's event source mapping does on AWS. */
+  publisher: LocalStreamPoller;
   /** How many persisted timers were re-armed (or fired, when overdue) at start-up. */
   schedulesAtStart: number;
   stop(): Promise<void>;
@@ -76,6 +83,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const dynamodbEndpoint = options.dynamodbEndpoint ?? dynamo!.endpoint;
   let server: Server | null = null;
   let processors: LocalProcessors | null = null;
+  let publisher: LocalStreamPoller | null = null;
   try {
     await ensureTable(dynamodbEndpoint, tableName);
     const db = createDocumentClient({ endpoint: dynamodbEndpoint });
@@ -110,6 +118,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const sweep = () => {
       sweeping = sweeping.then(() => sweepHandler()).catch((error) => console.error('sweep failed', error));
     };
+    // The outbox publisher on DynamoDB Local's stream, publishing to the local bus (DESIGN.md §5).
+    const events = new LocalEventBus();
+    publisher = new LocalStreamPoller({
+      endpoint: dynamodbEndpoint,
+      tableName,
+      handler: createPublisherHandler(events),
+    });
+    await publisher.start();
     const overdueAtStart = await scheduler.start();
     const sweeper = setInterval(sweep, SWEEP_EVERY_MS);
     sweeper.unref();
@@ -221,6 +237,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         });
         return;
       }
+      if (method === 'GET' && url.pathname === '/local/events') {
+        const purchaseId = url.searchParams.get('purchaseId') ?? undefined;
+        const siteId = url.searchParams.get('siteId') ?? undefined;
+        send(response, 200, { items: events.events({ purchaseId, siteId }) });
+        return;
+      }
       if (method === 'GET' && url.pathname === '/local/jwks.json') {
         send(response, 200, await tokens.jwks());
         return;
@@ -241,7 +263,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       if (stopped) return;
       stopped = true;
       clearInterval(sweeper);
-      await Promise.all([sweeping, scheduler.stop()]);
+      await Promise.all([sweeping, scheduler.stop(), publisher!.stop()]);
       await new Promise<void>((resolve) => {
         server!.close(() => resolve());
         server!.closeAllConnections();
@@ -259,11 +281,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       tokens,
       scheduler,
       processors,
+      events,
+      publisher,
       schedulesAtStart: overdueAtStart,
       stop,
     };
   } catch (error) {
     server?.close();
+    await publisher?.stop();
     await processors?.stop();
     await dynamo?.stop();
     throw error;

@@ -15,6 +15,9 @@ export interface SiteEvent {
 
 export type BusEvent = DomainEvent | SiteEvent;
 
+/** The `source` of every event membergate publishes (EventBridge rules match on it; README, Events). */
+export const EVENT_SOURCE = 'membergate';
+
 /** The events a publish could not deliver, each with the bus's reason; the caller retries or dead-letters them. */
 export interface PublishResult {
   failed: { event: BusEvent; reason: string }[];

@@ -17,6 +17,7 @@
  * | webhook delivery log  | SITE#s#WEBHOOK#e                   | DELIVERY#<due>#<eventId>#<n>|
  * | local timer (local only) | LOCAL#SCHEDULER                 | SCHEDULE#<name>             |
  * | local queue message (local only) | LOCAL#QUEUE#<queue>     | MESSAGE#<messageId>         |
+ * | stream checkpoint (local) | LOCAL#STREAM                   | CHECKPOINT#<consumer>#<shard> |
  *
  * Processor ids are global by nature (a webhook may not say which site it is for), so the two PROCESSOR#
  * items are the only keys without a site prefix: they hold nothing but the site and purchase they point to.
@@ -112,4 +113,9 @@ export const keys = {
   /** Only the local runtime's scheduler stand-in writes these; on AWS, EventBridge Scheduler keeps timers. */
   localSchedulePartition: 'LOCAL#SCHEDULER',
   localSchedule: (name: string) => ({ pk: 'LOCAL#SCHEDULER', sk: `SCHEDULE#${name}` }),
+  /** Only the local stream poller writes these; on AWS, Lambda's event source mapping keeps its position. */
+  localCheckpoint: (consumer: string, shardId: string) => ({
+    pk: 'LOCAL#STREAM',
+    sk: `CHECKPOINT${SEP}${consumer}${SEP}${shardId}`,
+  }),
 } as const;

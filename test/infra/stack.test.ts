@@ -347,11 +347,15 @@ describe('functions', () => {
       const actions = actionsOf(statementsOfRole(roleOf(name)));
 
       expect(actions.some((action) => DYNAMODB_WRITE_ACTION.test(action))).toBe(needs.table === 'readWrite');
-      expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+      // A stream consumer reads no item: its event source mapping is granted the stream reads only.
+      expect(actions.includes('dynamodb:GetItem') && actions.includes('dynamodb:Query')).toBe(needs.table !== 'stream');
+      expect('TABLE_NAME' in variables).toBe(needs.table !== 'stream');
       expect('SCHEDULE_GROUP' in variables).toBe(needs.timers);
       expect(actions.includes('scheduler:CreateSchedule')).toBe(needs.timers);
       expect('PROCESSOR_SECRET_ARN' in variables).toBe(readsProcessorSecret(needs));
       expect(actions.includes('secretsmanager:GetSecretValue')).toBe(readsProcessorSecret(needs));
+      expect('EVENT_BUS_NAME' in variables).toBe(needs.publishesEvents === true);
+      expect(actions.includes('events:PutEvents')).toBe(needs.publishesEvents === true);
     },
   );
 
@@ -373,7 +377,7 @@ describe('functions', () => {
     },
   );
 
-  it.each(FUNCTION_DEFINITIONS.map((d) => [d.name] as const))(
+  it.each(FUNCTION_DEFINITIONS.filter((d) => d.needs.table !== 'stream').map((d) => [d.name] as const))(
     '%s gets TABLE_NAME of the table and source maps',
     (name) => {
       const variables = environmentOf(name);
@@ -484,6 +488,7 @@ describe('code packages', () => {
     secretsManagerClient: 'secretsmanager',
     payPalWebhookVerification: 'paypal-transmission-sig',
     payPalBillingCalls: '/v1/billing/subscriptions',
+    eventBridgeClient: 'AWSEvents',
   } as const;
 
   function expectedMarkers(needs: FunctionNeeds): Record<keyof typeof MARKERS, boolean> {
@@ -493,6 +498,7 @@ describe('code packages', () => {
       secretsManagerClient: readsProcessorSecret(needs),
       payPalWebhookVerification: needs.verifiesWebhooks === 'paypal',
       payPalBillingCalls: needs.processorCalls,
+      eventBridgeClient: needs.publishesEvents === true,
     };
   }
 

@@ -129,12 +129,18 @@ const compiled = compileRoutes();
  * handler + use case + store against DynamoDB Local without an HTTP hop.
  */
 export function apiHarness(
-  options: { clock?: TestClock; processors?: ProcessorRegistry; dns?: FakeDns; allowLocalHttp?: boolean } = {},
+  options: {
+    clock?: TestClock;
+    processors?: ProcessorRegistry;
+    stores?: Stores;
+    dns?: FakeDns;
+    allowLocalHttp?: boolean;
+  } = {},
 ) {
   const clock = options.clock ?? new TestClock();
   const scheduler = new RecordingScheduler();
   const deps: Dependencies = {
-    ...testStores(),
+    ...(options.stores ?? testStores()),
     clock: clock.now,
     newId,
     scheduler,
