@@ -19,7 +19,15 @@ import { Auth } from './constructs/auth.ts';
 import { type DomainEvents, OutboxPublishing } from './constructs/events.ts';
 import { PROCESSOR_SECRET_KEYS, Stateful } from './constructs/stateful.ts';
 import { Timers } from './constructs/timers.ts';
-import { FUNCTION_DEFINITIONS, PUBLISHER_FUNCTION, SWEEPER_FUNCTION, TIMER_FUNCTION } from './definitions.ts';
+import { Webhooks } from './constructs/webhooks.ts';
+import {
+  FUNCTION_DEFINITIONS,
+  PUBLISHER_FUNCTION,
+  SWEEPER_FUNCTION,
+  TIMER_FUNCTION,
+  WEBHOOK_DELIVERY_FUNCTION,
+  WEBHOOK_FANOUT_FUNCTION,
+} from './definitions.ts';
 import { acknowledgeNagFindings } from './nag-suppressions.ts';
 
 /** Lambda's limit for a function name. */
@@ -52,6 +60,8 @@ export class MembergateStack extends Stack {
   readonly events: DomainEvents;
   /** The publisher's event source on the table's stream, and its lag alarm. */
   readonly outbox: OutboxPublishing;
+  /** Integrator webhooks: the bus rule, the fan-out and delivery queues, their dead-letter queues and alarms. */
+  readonly webhooks: Webhooks;
   readonly api: HttpApi;
   readonly stage: HttpStage;
   readonly routes: readonly ApiRoute[];
@@ -110,6 +120,18 @@ export class MembergateStack extends Stack {
       publisher: functionNamed(PUBLISHER_FUNCTION.name).function,
       events: this.events,
     });
+
+    // Integrator webhooks (DESIGN.md §5): bus rule → fan-out queue → fan-out λ → delivery queue → delivery λ.
+    this.webhooks = new Webhooks(this, 'Webhooks', {
+      bus: this.events.bus,
+      fanout: functionNamed(WEBHOOK_FANOUT_FUNCTION.name).function,
+      fanoutTimeout: Duration.seconds(WEBHOOK_FANOUT_FUNCTION.timeoutSeconds ?? 10),
+      delivery: functionNamed(WEBHOOK_DELIVERY_FUNCTION.name).function,
+      deliveryTimeout: Duration.seconds(WEBHOOK_DELIVERY_FUNCTION.timeoutSeconds ?? 10),
+    });
+    for (const { name, needs } of FUNCTION_DEFINITIONS) {
+      if (needs.deliveryQueue) functionNamed(name).bindDeliveryQueue(this.webhooks.deliveryQueue);
+    }
 
     // The default stage is declared by hand: HttpApi's automatic one takes no access log or throttle.
     this.api = new HttpApi(this, 'HttpApi', { createDefaultStage: false, description: 'membergate HTTP API' });
@@ -187,6 +209,10 @@ export class MembergateStack extends Stack {
     new CfnOutput(this, 'EventPublisherDeadLetterQueueUrl', {
       value: this.events.deadLetterQueue.queueUrl,
       description: 'Stream batches whose events could not be published after every retry',
+    });
+    new CfnOutput(this, 'WebhookDeliveryDeadLetterQueueUrl', {
+      value: this.webhooks.deliveryDeadLetterQueue.queueUrl,
+      description: 'Webhook delivery jobs that failed on errors of our own (not of the endpoint) every receive',
     });
     new CfnOutput(this, 'ProcessorSecretArn', {
       value: this.stateful.processorSecret.secretArn,

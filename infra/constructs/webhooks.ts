@@ -6,9 +6,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-
-/** `source` of every event membergate puts on its bus (the EventBridge bus adapter sets it). */
-export const MEMBERGATE_EVENT_SOURCE = 'membergate';
+import { EVENT_SOURCE } from '../../shared/ports/event-bus.ts';
 
 /**
  * Lambda's advice for SQS event sources: a visibility timeout of at least six times the function's timeout,
@@ -81,7 +79,7 @@ export class Webhooks extends Construct {
     this.rule = new Rule(this, 'FanoutRule', {
       eventBus: props.bus,
       description: 'Every membergate event, to the integrator webhooks fan-out queue',
-      eventPattern: { source: [MEMBERGATE_EVENT_SOURCE] },
+      eventPattern: { source: [EVENT_SOURCE] },
       targets: [
         new SqsQueue(this.fanoutQueue, {
           // Events EventBridge could not put on the queue (throttling, a policy change) land with the fan-out's.

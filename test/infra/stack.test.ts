@@ -356,6 +356,14 @@ describe('functions', () => {
       expect(actions.includes('secretsmanager:GetSecretValue')).toBe(readsProcessorSecret(needs));
       expect('EVENT_BUS_NAME' in variables).toBe(needs.publishesEvents === true);
       expect(actions.includes('events:PutEvents')).toBe(needs.publishesEvents === true);
+      expect('DELIVERY_QUEUE_URL' in variables).toBe(needs.deliveryQueue === true);
+      const deliveryQueueArn = { 'Fn::GetAtt': [logicalId(stack.webhooks.deliveryQueue), 'Arn'] };
+      const sendsDeliveries = statementsOfRole(roleOf(name)).some(
+        (statement) =>
+          actionsOf([statement]).includes('sqs:SendMessage') &&
+          JSON.stringify(statement.Resource) === JSON.stringify(deliveryQueueArn),
+      );
+      expect(sendsDeliveries).toBe(needs.deliveryQueue === true);
     },
   );
 
