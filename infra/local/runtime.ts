@@ -37,6 +37,7 @@ import { type LocalProcessors, startLocalProcessors } from './processors.ts';
 import { LocalScheduleStore } from './schedule-store.ts';
 import { LocalStreamPoller } from './stream-poller.ts';
 import { LocalTokenIssuer, tokenRequest } from './tokens.ts';
+import { type LocalWebhooks, startLocalWebhooks } from './webhooks.ts';
 
 export interface LocalRuntimeOptions {
   /** 0 picks a free port. */
@@ -66,6 +67,8 @@ export interface LocalRuntime {
   events: LocalEventBus;
   /** Feeds the table's stream to the publisher, as Lambda's event source mapping does on AWS. */
   publisher: LocalStreamPoller;
+  /** Integrator webhooks: the local bus → fan-out queue → delivery queue, run by the Lambdas' handlers. */
+  webhooks: LocalWebhooks;
   /** How many persisted timers were re-armed (or fired, when overdue) at start-up. */
   schedulesAtStart: number;
   stop(): Promise<void>;
@@ -84,6 +87,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   let server: Server | null = null;
   let processors: LocalProcessors | null = null;
   let publisher: LocalStreamPoller | null = null;
+  let webhooks: LocalWebhooks | null = null;
+  // The webhook workers' writes (queue messages, jobs) are the system's, not a request's: a client of their own.
+  const webhookDb = createDocumentClient({ endpoint: dynamodbEndpoint });
   try {
     await ensureTable(dynamodbEndpoint, tableName);
     const db = createDocumentClient({ endpoint: dynamodbEndpoint });
@@ -126,6 +132,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       handler: createPublisherHandler(events),
     });
     await publisher.start();
+    // Integrator webhooks, fed by the local bus as the EventBridge rule feeds them on AWS (DESIGN.md §5).
+    webhooks = startLocalWebhooks({
+      db: webhookDb,
+      tableName,
+      clock,
+      webhooks: createDynamoWebhookStore(webhookDb, tableName),
+      bus: events,
+    });
+    webhooks.start();
     const overdueAtStart = await scheduler.start();
     const sweeper = setInterval(sweep, SWEEP_EVERY_MS);
     sweeper.unref();
@@ -243,6 +258,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         send(response, 200, { items: events.events({ purchaseId, siteId }) });
         return;
       }
+      if (method === 'GET' && url.pathname === '/local/webhooks') {
+        // The two local queues: what waits (retries included), what is in flight, what was dead-lettered.
+        send(response, 200, {
+          fanout: { ...(await webhooks!.fanoutQueue.stats()), deadLetters: webhooks!.fanoutQueue.deadLetters },
+          delivery: { ...(await webhooks!.deliveryQueue.stats()), deadLetters: webhooks!.deliveryQueue.deadLetters },
+        });
+        return;
+      }
       if (method === 'GET' && url.pathname === '/local/jwks.json') {
         send(response, 200, await tokens.jwks());
         return;
@@ -263,12 +286,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       if (stopped) return;
       stopped = true;
       clearInterval(sweeper);
-      await Promise.all([sweeping, scheduler.stop(), publisher!.stop()]);
+      await Promise.all([sweeping, scheduler.stop(), publisher!.stop(), webhooks!.stop()]);
       await new Promise<void>((resolve) => {
         server!.close(() => resolve());
         server!.closeAllConnections();
       });
       db.destroy();
+      webhookDb.destroy();
       await processors?.stop();
       await dynamo?.stop();
     };
@@ -283,11 +307,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       processors,
       events,
       publisher,
+      webhooks,
       schedulesAtStart: overdueAtStart,
       stop,
     };
   } catch (error) {
     server?.close();
+    await webhooks?.stop();
+    webhookDb.destroy();
     await publisher?.stop();
     await processors?.stop();
     await dynamo?.stop();
