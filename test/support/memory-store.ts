@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
 import { isRecurring, nextDueAt } from '../../shared/domain/billing.ts';
 import {
   ConcurrentModificationError,
   ConflictError,
   DuplicateProcessorEventError,
-  InvalidInputError,
 } from '../../shared/domain/errors.ts';
 import { type DomainEvent, type RecordedEntry, sequenceChange, toEvent } from '../../shared/domain/events.ts';
 import type { IdempotencyRecord } from '../../shared/domain/idempotency.ts';
@@ -30,6 +28,7 @@ import type {
   SubscriptionFilter,
 } from '../../shared/ports/purchases.ts';
 import type { Stores } from '../../shared/ports/stores.ts';
+import { compare, copy, page } from './memory-paging.ts';
 
 /**
  * The in-memory twin of the DynamoDB stores (shared/store/), held to the same contract suite
@@ -52,7 +51,6 @@ export function createMemoryStores(): Stores {
 
 /** An unambiguous map key of several ids (no separator an id could contain). */
 const key = (...parts: string[]) => JSON.stringify(parts);
-const copy = <T>(value: T): T => structuredClone(value);
 
 /** A history entry is also its domain event (the outbox of DESIGN.md §5), numbered by `sequenceChange`. */
 interface HistoryRow {
@@ -368,46 +366,3 @@ const idempotencyKey = (record: Pick<IdempotencyRecord, 'siteId' | 'purchaseId' 
   key(record.siteId, record.purchaseId, record.scope, record.key);
 
 const pad = (n: number) => String(n).padStart(10, '0');
-
-/** Code-unit order, as DynamoDB sorts ASCII keys (not `localeCompare`, which ignores `#` and case). */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/**
- * One page of `rows` in sort-key order after the cursor's position. A cursor is opaque and bound to its list
- * (`list`: which list, site and filters); one of another list, or anything else, is refused as bad input.
- */
-function page<T>(
-  rows: { sortKey: string; item: T }[],
-  list: (string | null)[],
-  limit: number,
-  cursor: string | null,
-): Page<T> {
-  const binding = createHash('sha256').update(JSON.stringify(list)).digest('base64url').slice(0, 22);
-  const after = cursor === null ? null : decodeCursor(cursor, binding);
-  const sorted = rows.sort((a, b) => compare(a.sortKey, b.sortKey));
-  const rest = after === null ? sorted : sorted.filter((row) => row.sortKey > after);
-  const items = rest.slice(0, limit);
-  const last = items.at(-1);
-  const nextCursor =
-    rest.length > limit && last
-      ? Buffer.from(JSON.stringify({ list: binding, after: last.sortKey })).toString('base64url')
-      : null;
-  return { items: items.map((row) => copy(row.item)), nextCursor };
-}
-
-function decodeCursor(cursor: string, binding: string): string {
-  let decoded: { list?: unknown; after?: unknown } | null = null;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    // refused below
-  }
-  if (decoded && typeof decoded === 'object' && decoded.list === binding && typeof decoded.after === 'string') {
-    return decoded.after;
-  }
-  throw new InvalidInputError('cursor is not valid for this list', [
-    { field: 'cursor', message: 'not a cursor returned by this list with these filters' },
-  ]);
-}

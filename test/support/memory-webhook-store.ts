@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
-import { InvalidInputError } from '../../shared/domain/errors.ts';
 import type { Instant } from '../../shared/domain/types.ts';
 import type { DeliveryAttempt, DeliveryJob, WebhookEndpoint } from '../../shared/domain/webhook-endpoints.ts';
 import type { Page } from '../../shared/ports/purchases.ts';
 import type { EndpointPatch, WebhookStore } from '../../shared/ports/webhook-endpoints.ts';
+import { compare, copy, page } from './memory-paging.ts';
 
 /**
  * The in-memory twin of DynamoWebhookStore (shared/store/webhook-endpoints.ts), held to the same contract
@@ -195,48 +194,9 @@ export class MemoryWebhookStore implements WebhookStore {
 }
 
 const key = (...parts: string[]) => JSON.stringify(parts);
-const copy = <T>(value: T): T => structuredClone(value);
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function endpointOf(stored: (WebhookEndpoint & { disabledBy?: string }) | undefined): WebhookEndpoint | null {
   if (!stored) return null;
   const { disabledBy: _disabledBy, ...endpoint } = copy(stored);
   return endpoint;
-}
-
-/** One page in sort-key order (either way) after the cursor's position; cursors bound to their list. */
-function page<T>(
-  rows: { sortKey: string; item: T }[],
-  list: string[],
-  limit: number,
-  cursor: string | null,
-  order: 'ascending' | 'descending',
-): Page<T> {
-  const binding = createHash('sha256').update(JSON.stringify(list)).digest('base64url').slice(0, 22);
-  const after = cursor === null ? null : decodeCursor(cursor, binding);
-  const sign = order === 'ascending' ? 1 : -1;
-  const sorted = rows.sort((a, b) => sign * compare(a.sortKey, b.sortKey));
-  const rest = after === null ? sorted : sorted.filter((row) => sign * compare(row.sortKey, after) > 0);
-  const items = rest.slice(0, limit);
-  const last = items.at(-1);
-  const nextCursor =
-    rest.length > limit && last
-      ? Buffer.from(JSON.stringify({ list: binding, after: last.sortKey })).toString('base64url')
-      : null;
-  return { items: items.map((row) => copy(row.item)), nextCursor };
-}
-
-function decodeCursor(cursor: string, binding: string): string {
-  let decoded: { list?: unknown; after?: unknown } | null = null;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    // refused below
-  }
-  if (decoded && typeof decoded === 'object' && decoded.list === binding && typeof decoded.after === 'string') {
-    return decoded.after;
-  }
-  throw new InvalidInputError('cursor is not valid for this list', [
-    { field: 'cursor', message: 'not a cursor returned by this list with these filters' },
-  ]);
 }
