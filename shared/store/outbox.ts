@@ -69,12 +69,14 @@ export class MalformedOutboxRecordError extends Error {
 /** The envelope an outbox insert carries (`NewImage.event`). */
 export function outboxEvent(record: StreamRecordLike): DomainEvent {
   const image = record.dynamodb?.NewImage;
-  const event = image?.event === undefined ? undefined : fromAttributeValue(image.event);
-  if (!isEnvelope(event)) {
-    throw new MalformedOutboxRecordError(
-      `history item ${image?.pk?.S ?? '?'} / ${image?.sk?.S ?? '?'} has no event envelope`,
-    );
+  const item = `history item ${image?.pk?.S ?? '?'} / ${image?.sk?.S ?? '?'}`;
+  let event: unknown;
+  try {
+    event = image?.event === undefined ? undefined : fromAttributeValue(image.event, 'event');
+  } catch (error) {
+    throw new MalformedOutboxRecordError(`${item}: ${error instanceof Error ? error.message : String(error)}`);
   }
+  if (!isEnvelope(event)) throw new MalformedOutboxRecordError(`${item} has no event envelope`);
   return event as unknown as DomainEvent;
 }
 
@@ -97,20 +99,25 @@ function isEnvelope(value: unknown): value is Record<string, unknown> {
  * envelope holds only sequence numbers, versions and amounts in cents, all safe integers); sets, which
  * the document client only writes from a `Set`, become arrays; binary becomes bytes.
  */
-export function fromAttributeValue(value: StreamAttributeValue): unknown {
+export function fromAttributeValue(value: StreamAttributeValue, path = '$'): unknown {
   if (value.S !== undefined) return value.S;
   if (value.N !== undefined) return Number(value.N);
   if (value.BOOL !== undefined) return value.BOOL;
   if (value.NULL !== undefined) return null;
   if (value.M !== undefined) {
-    return Object.fromEntries(Object.entries(value.M).map(([key, inner]) => [key, fromAttributeValue(inner)]));
+    return Object.fromEntries(
+      Object.entries(value.M).map(([key, inner]) => [key, fromAttributeValue(inner, `${path}.${key}`)]),
+    );
   }
-  if (value.L !== undefined) return value.L.map(fromAttributeValue);
+  if (value.L !== undefined) return value.L.map((inner, index) => fromAttributeValue(inner, `${path}[${index}]`));
   if (value.SS !== undefined) return [...value.SS];
   if (value.NS !== undefined) return value.NS.map(Number);
   if (value.B !== undefined) return bytes(value.B);
   if (value.BS !== undefined) return value.BS.map(bytes);
-  throw new MalformedOutboxRecordError(`unknown attribute value type: ${Object.keys(value).join(', ') || 'none'}`);
+  // DynamoDB Local's stream renders an empty map (`{M: {}}` in the table, as GetItem shows) as a value with no
+  // type at all. No other type can be empty (sets never are; an empty list keeps its `L`), so `{}` is that map.
+  if (Object.keys(value).length === 0) return {};
+  throw new MalformedOutboxRecordError(`unknown attribute value type at ${path}: ${JSON.stringify(value)}`);
 }
 
 function bytes(value: string | Uint8Array): Uint8Array {

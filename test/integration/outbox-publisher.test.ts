@@ -132,6 +132,38 @@ describe('the outbox publisher on DynamoDB Local', () => {
     expect(firstPurchase.map((event) => (event as DomainEvent).sequence)).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 
+  it('publishes an event whose details are an empty map (DynamoDB Local streams it without a type)', async () => {
+    const env = await outboxTable();
+    const bus = new RecordingBus();
+    const poller = await startPoller(env, bus);
+    const site = await seedSite(env.api);
+    const before = await env.stores.purchases.getPurchase(site.siteId, site.purchaseId);
+    if (!before) throw new Error('seeded purchase missing');
+    const at = env.api.clock.now().toISOString();
+    await env.stores.purchases.savePurchase(
+      {
+        purchase: { ...before, version: before.version + 1 },
+        history: [
+          {
+            at,
+            type: 'billing.updated',
+            actor: { type: 'processor', processor: 'stripe', eventId: null },
+            details: {},
+          },
+        ],
+      },
+      before.version,
+    );
+    await poller.caughtUp();
+
+    const stored = await storedEvents(env, [site]);
+    expect(stored.size).toBe(2);
+    expectEveryEventOnce(bus.received, stored);
+    const updated = bus.received.find((event) => event.type === 'billing.updated') as DomainEvent | undefined;
+    expect(updated?.data.details).toEqual({});
+    expect(poller.deadLetters).toEqual([]);
+  });
+
   it('loses nothing when the bus fails its first calls: redelivered until every event arrives, duplicates keep their id', async () => {
     const env = await outboxTable();
     const bus = new RecordingBus();
