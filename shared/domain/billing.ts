@@ -1,5 +1,6 @@
 import { ConflictError, InvalidInputError } from './errors.ts';
 import { revokedLabel } from './labels.ts';
+import { resolveDate } from './local-time.ts';
 import { boundary } from './periods.ts';
 import { type Charge, chargesUntil } from './preview.ts';
 import { earliest, hasPassed, toInstant } from './time.ts';
@@ -9,6 +10,8 @@ import type {
   Grant,
   HistoryEntry,
   Instant,
+  LocalDate,
+  LocalDay,
   Purchase,
   PurchaseChange,
   PurchaseStatus,
@@ -90,12 +93,19 @@ function revokeAll(products: Grant[], reason: SystemReason, at: Instant): Grant[
 
 export interface CancelRequest {
   when: CancelWhen;
-  /** Required for `date`: when payments stop and access ends. */
-  date?: Instant | undefined;
+  /**
+   * Required for `date`: when payments stop and access ends. An instant, or a day `YYYY-MM-DD` meaning
+   * through the end of that day in `timezone` (rule 15).
+   */
+  date?: Instant | LocalDate | undefined;
+  /** The site's time zone, for a `date` given as a day. @default 'UTC' */
+  timezone?: string | undefined;
 }
 
 export interface CancelPlan {
   effectiveAt: Instant;
+  /** The day the admin picked, when `date` was one: shown beside `effectiveAt`. */
+  localDay: LocalDay | null;
   /** Renewals still charged before the cancellation takes effect (only a date beyond the period has any). */
   charges: Charge[];
 }
@@ -107,20 +117,21 @@ export interface CancelPlan {
 export function planCancellation(purchase: Purchase, request: CancelRequest, now: Date): CancelPlan {
   refuseIfNotBillable(purchase, 'cancel payments');
   const at = toInstant(now);
-  if (request.when === 'now') return { effectiveAt: at, charges: [] };
+  if (request.when === 'now') return { effectiveAt: at, localDay: null, charges: [] };
   if (request.when === 'period_end') {
     const periodEnd = currentPeriodEnd(purchase, now);
     if (!periodEnd) {
       throw new ConflictError('cannot cancel at the end of the billing period: the current period end is not known');
     }
-    return { effectiveAt: periodEnd, charges: [] };
+    return { effectiveAt: periodEnd, localDay: null, charges: [] };
   }
   if (!request.date) {
     throw new InvalidInputError('a custom-date cancellation needs a date', [
       { field: 'date', message: 'required when when is "date"' },
     ]);
   }
-  if (hasPassed(request.date, now)) {
+  const date = resolveDate(request.date, request.timezone ?? 'UTC', 'date');
+  if (hasPassed(date.at, now)) {
     throw new InvalidInputError('the cancellation date must be in the future', [
       { field: 'date', message: 'must be in the future' },
     ]);
@@ -129,9 +140,9 @@ export function planCancellation(purchase: Purchase, request: CancelRequest, now
   const price = purchase.price;
   const charges =
     periodEnd && price.type !== 'free' && price.type !== 'one_time'
-      ? chargesUntil(periodEnd, price, price, request.date, remainingPayments(purchase))
+      ? chargesUntil(periodEnd, price, price, date.at, remainingPayments(purchase))
       : [];
-  return { effectiveAt: request.date, charges };
+  return { effectiveAt: date.at, localDay: date.localDay, charges };
 }
 
 function remainingPayments(purchase: Purchase): number | null {
@@ -160,12 +171,23 @@ export function cancel(purchase: Purchase, request: CancelRequest, actor: Actor,
   if (purchase.status === 'paused') {
     throw new ConflictError('cannot schedule a cancellation while billing is paused: unpause first, or cancel now');
   }
-  const cancellation = { when: request.when, effectiveAt: plan.effectiveAt, requestedBy: actor, requestedAt: at };
+  const cancellation = {
+    when: request.when,
+    effectiveAt: plan.effectiveAt,
+    requestedBy: actor,
+    requestedAt: at,
+    localDay: plan.localDay,
+  };
   const entry: HistoryEntry = {
     at,
     type: 'cancellation.requested',
     actor,
-    details: { when: request.when, effectiveAt: plan.effectiveAt, charges: plan.charges },
+    details: {
+      when: request.when,
+      effectiveAt: plan.effectiveAt,
+      charges: plan.charges,
+      ...(plan.localDay ? { localDay: plan.localDay } : {}),
+    },
   };
   return { purchase: next(purchase, { status: 'pending_cancellation', cancellation }, now), history: [entry] };
 }
@@ -226,13 +248,24 @@ export function stopCancellation(purchase: Purchase, actor: Actor, now: Date): P
 }
 export const STOP_FROM: readonly PurchaseStatus[] = ['pending_cancellation'];
 
-/** Pause billing (rule 7), optionally until `resumesAt`. Access continues while paused. */
-export function pause(purchase: Purchase, resumesAt: Instant | null, actor: Actor, now: Date): PurchaseChange {
+/**
+ * Pause billing (rule 7), optionally until `resumesAt`: an instant, or a day `YYYY-MM-DD` meaning paused
+ * through the end of that day in `timezone` (rule 15). Access continues while paused.
+ */
+export function pause(
+  purchase: Purchase,
+  until: Instant | LocalDate | null,
+  actor: Actor,
+  now: Date,
+  timezone = 'UTC',
+): PurchaseChange {
   refuseIfNotBillable(purchase, 'pause billing');
   if (purchase.status === 'paused') throw new ConflictError('billing is already paused');
   if (purchase.status === 'pending_cancellation') {
     throw new ConflictError('cannot pause a subscription with a pending cancellation: stop the cancellation first');
   }
+  const resolved = until === null ? null : resolveDate(until, timezone, 'resumesAt');
+  const resumesAt = resolved?.at ?? null;
   if (resumesAt !== null && hasPassed(resumesAt, now)) {
     throw new InvalidInputError('resumesAt must be in the future', [
       { field: 'resumesAt', message: 'must be in the future' },
@@ -240,8 +273,19 @@ export function pause(purchase: Purchase, resumesAt: Instant | null, actor: Acto
   }
   const at = toInstant(now);
   return {
-    purchase: next(purchase, { status: 'paused', pause: { pausedAt: at, resumesAt } }, now),
-    history: [{ at, type: 'billing.paused', actor, details: { resumesAt } }],
+    purchase: next(
+      purchase,
+      { status: 'paused', pause: { pausedAt: at, resumesAt, localDay: resolved?.localDay ?? null } },
+      now,
+    ),
+    history: [
+      {
+        at,
+        type: 'billing.paused',
+        actor,
+        details: { resumesAt, ...(resolved?.localDay ? { localDay: resolved.localDay } : {}) },
+      },
+    ],
   };
 }
 export const PAUSE_FROM: readonly PurchaseStatus[] = ['active', 'past_due'];

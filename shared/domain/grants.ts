@@ -1,7 +1,8 @@
 import { InvalidInputError } from './errors.ts';
 import { revokedLabel } from './labels.ts';
+import { addLocalDays } from './local-time.ts';
 import { boundary } from './periods.ts';
-import { addDays, toInstant } from './time.ts';
+import { toInstant } from './time.ts';
 import type { Actor, Customer, Grant, HistoryEntry, Offer, Processor, Purchase, PurchaseChange } from './types.ts';
 
 export interface GrantOfferInput {
@@ -13,6 +14,8 @@ export interface GrantOfferInput {
   currentPeriodEnd: string | null;
   actor: Actor;
   now: Date;
+  /** The site's time zone: `accessDays` counts its calendar days (rule 15). @default 'UTC' */
+  timezone?: string;
 }
 
 /**
@@ -24,6 +27,7 @@ export interface GrantOfferInput {
 export function grantOffer(input: GrantOfferInput): PurchaseChange {
   const { offer, now } = input;
   const at = toInstant(now);
+  const accessEndsAt = offer.accessDays === null ? null : addLocalDays(at, offer.accessDays, input.timezone ?? 'UTC');
   const price = offer.price;
   const recurring = price.type === 'subscription' || price.type === 'payment_plan';
   const purchase: Purchase = {
@@ -45,8 +49,8 @@ export function grantOffer(input: GrantOfferInput): PurchaseChange {
     installments: price.type === 'payment_plan' ? { paid: 1, total: price.installments } : null,
     cancellation: null,
     pause: null,
-    accessPeriodEndsAt: offer.accessDays === null ? null : addDays(at, offer.accessDays),
-    accessEndsAt: offer.accessDays === null ? null : addDays(at, offer.accessDays),
+    accessPeriodEndsAt: accessEndsAt,
+    accessEndsAt,
     products: offer.productIds.map((productId) => ({
       productId,
       access: 'active',

@@ -1,6 +1,15 @@
 /** ISO-8601 UTC instant, e.g. `2026-11-21T10:00:00.000Z`. Every stored and returned instant has this form. */
 export type Instant = string;
 
+/** A calendar day, `YYYY-MM-DD`, meaningful only with a time zone (rule 15; ./local-time.ts). */
+export type LocalDate = string;
+
+/** The day an admin gave and the site time zone it was read in: shown beside the instant it became. */
+export interface LocalDay {
+  date: LocalDate;
+  timezone: string;
+}
+
 export type Role = 'admin' | 'support' | 'automation' | 'customer';
 
 /** Who did something (DESIGN.md §1). Stored on grants and history entries. */
@@ -89,11 +98,15 @@ export interface Cancellation {
    * only access ends; nothing is called at the processor.
    */
   billingStopped?: boolean;
+  /** The day the admin picked (rule 15), when `effectiveAt` came from a day rather than an instant. */
+  localDay?: LocalDay | null;
 }
 
 export interface Pause {
   pausedAt: Instant;
   resumesAt: Instant | null;
+  /** The day billing stays paused through (rule 15), when `resumesAt` came from a day. */
+  localDay?: LocalDay | null;
 }
 
 /** One product of a purchase. The product list is copied from the offer at purchase time. */

@@ -19,8 +19,9 @@ export function purchaseView(p: Purchase) {
     currentPeriodStart: p.currentPeriodStart,
     currentPeriodEnd: p.currentPeriodEnd,
     installments: p.installments,
-    cancellation: p.cancellation,
-    pause: p.pause,
+    // `localDay`: the day an admin picked, beside the instant it became (rule 15); null when an instant was given.
+    cancellation: p.cancellation ? { ...p.cancellation, localDay: p.cancellation.localDay ?? null } : null,
+    pause: p.pause ? { ...p.pause, localDay: p.pause.localDay ?? null } : null,
     accessPeriodEndsAt: p.accessPeriodEndsAt ?? null,
     accessEndsAt: p.accessEndsAt,
     products: p.products.map((g) => ({

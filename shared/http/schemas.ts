@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { id } from '../domain/ids.ts';
+import { isLocalDate, isTimeZone } from '../domain/local-time.ts';
 import { HISTORY_TYPES } from '../domain/types.ts';
 import { WEBHOOK_EVENT_TYPES } from '../domain/webhook-endpoints.ts';
 
@@ -12,20 +13,11 @@ import { WEBHOOK_EVENT_TYPES } from '../domain/webhook-endpoints.ts';
  */
 export { id };
 
-const isTimezone = (value: string) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 export const settingsInput = z.lazy(() =>
   z
     .object({
       selfCancelEnabled: z.boolean().optional(),
-      timezone: z.string().refine(isTimezone, 'must be an IANA time zone such as Europe/Berlin').optional(),
+      timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin').optional(),
     })
     .strict(),
 );
@@ -103,9 +95,19 @@ export const productSelection = z.lazy(() =>
     .strict(),
 );
 
+/**
+ * A date an admin picks (rule 15): an ISO-8601 instant, or a calendar day `YYYY-MM-DD` meaning through the end
+ * of that day in the site's time zone (resolved by the use case, which knows the site).
+ */
+export const instantOrDay = z.lazy(() =>
+  z.union([z.string().refine(isLocalDate, 'must be a calendar day YYYY-MM-DD or an ISO-8601 date-time'), instant], {
+    error: 'must be a calendar day YYYY-MM-DD or an ISO-8601 date-time such as 2026-12-01T00:00:00Z',
+  }),
+);
+
 export const cancelInput = z.lazy(() =>
   z
-    .object({ when: z.enum(['now', 'period_end', 'date']), date: instant.optional() })
+    .object({ when: z.enum(['now', 'period_end', 'date']), date: instantOrDay.optional() })
     .strict()
     .superRefine((value, ctx) => {
       if (value.when === 'date' && !value.date) {
@@ -117,7 +119,7 @@ export const cancelInput = z.lazy(() =>
     }),
 );
 
-export const pauseInput = z.lazy(() => z.object({ resumesAt: instant.nullable().optional() }).strict());
+export const pauseInput = z.lazy(() => z.object({ resumesAt: instantOrDay.nullable().optional() }).strict());
 
 export const PURCHASE_STATUSES = [
   'active',

@@ -10,7 +10,8 @@ import {
   UNPAUSE_FROM,
   unpause,
 } from '../domain/billing.ts';
-import type { Actor, Instant, Purchase, PurchaseChange, PurchaseStatus } from '../domain/types.ts';
+import { isDayInput } from '../domain/local-time.ts';
+import type { Actor, Instant, LocalDate, Purchase, PurchaseChange, PurchaseStatus } from '../domain/types.ts';
 import type { BillingProcessor } from '../ports/processor.ts';
 import type { Dependencies } from './deps.ts';
 import { loadPurchase } from './load.ts';
@@ -19,6 +20,14 @@ import { syncTimers } from './timers.ts';
 import { type PurchaseView, purchaseView } from './views.ts';
 
 const MAX_ATTEMPTS = 5;
+
+/**
+ * The site's time zone when a date input is a day (rule 15); an instant needs none, so the common case
+ * costs no extra read.
+ */
+async function timezoneFor(deps: Pick<Dependencies, 'catalog'>, siteId: string, date: string | null | undefined) {
+  return isDayInput(date) ? (await deps.catalog.getSettings(siteId)).timezone : undefined;
+}
 
 /**
  * The shape every billing command shares: read, decide with a pure transition (which throws a named error
@@ -58,12 +67,19 @@ export async function previewCancellation(
   request: CancelRequest,
   now: Date,
 ) {
-  const purchase = await loadPurchase(deps, siteId, purchaseId);
-  const plan = planCancellation(purchase, request, now);
-  return { accessEndsAt: plan.effectiveAt, charges: plan.charges };
+  const [purchase, timezone] = await Promise.all([
+    loadPurchase(deps, siteId, purchaseId),
+    timezoneFor(deps, siteId, request.date),
+  ]);
+  const plan = planCancellation(purchase, { ...request, timezone }, now);
+  return {
+    accessEndsAt: plan.effectiveAt,
+    ...(plan.localDay ? { localDay: plan.localDay } : {}),
+    charges: plan.charges,
+  };
 }
 
-export function cancelPayments(
+export async function cancelPayments(
   deps: Dependencies,
   siteId: string,
   purchaseId: string,
@@ -71,13 +87,14 @@ export function cancelPayments(
   actor: Actor,
   now: Date,
 ) {
+  const timezone = await timezoneFor(deps, siteId, request.date);
   return billingCommand(
     deps,
     siteId,
     purchaseId,
     `cancel-${request.when}-${request.date ?? ''}`,
     CANCEL_FROM,
-    (purchase) => cancel(purchase, request, actor, now),
+    (purchase) => cancel(purchase, { ...request, timezone }, actor, now),
     (processor, purchase, change, key) =>
       request.when === 'now'
         ? processor.cancelNow(purchase, key)
@@ -103,22 +120,24 @@ export function stopPendingCancellation(
   );
 }
 
-export function pauseBilling(
+/** `resumesAt`: an instant, or a day meaning paused through the end of that day in the site's time zone. */
+export async function pauseBilling(
   deps: Dependencies,
   siteId: string,
   purchaseId: string,
-  resumesAt: Instant | null,
+  resumesAt: Instant | LocalDate | null,
   actor: Actor,
   now: Date,
 ) {
+  const timezone = await timezoneFor(deps, siteId, resumesAt);
   return billingCommand(
     deps,
     siteId,
     purchaseId,
     `pause-${resumesAt ?? ''}`,
     PAUSE_FROM,
-    (purchase) => pause(purchase, resumesAt, actor, now),
-    (processor, purchase, _change, key) => processor.pause(purchase, resumesAt, key),
+    (purchase) => pause(purchase, resumesAt, actor, now, timezone),
+    (processor, purchase, change, key) => processor.pause(purchase, change.purchase.pause?.resumesAt ?? null, key),
   );
 }
 

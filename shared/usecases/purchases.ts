@@ -51,10 +51,13 @@ export async function grantOfferToCustomer(
       { field: 'currentPeriodEnd', message: 'must be in the future' },
     ]);
   }
+  // accessDays counts the site's calendar days (rule 15): only then is its time zone worth a read.
+  const timezone = offer.accessDays === null ? undefined : (await deps.catalog.getSettings(siteId)).timezone;
   const change = grantOffer({
     purchaseId: deps.newId('pur'),
     customer,
     offer,
+    ...(timezone ? { timezone } : {}),
     processor: request.processor,
     processorSubscriptionId: request.processorSubscriptionId ?? null,
     currentPeriodEnd: request.currentPeriodEnd ?? null,

@@ -147,10 +147,12 @@ async function createFromProcessor(
     updatedAt: toInstant(now),
   });
   const actor: Actor = { type: 'processor', processor: event.processor, eventId: event.eventId };
+  const timezone = offer.accessDays === null ? undefined : (await deps.catalog.getSettings(siteId)).timezone;
   const granted = grantOffer({
     purchaseId: deps.newId('pur'),
     customer: { siteId, customerId: link.customerId },
     offer,
+    ...(timezone ? { timezone } : {}),
     processor: event.processor,
     processorSubscriptionId: event.subscriptionId,
     currentPeriodEnd: event.subscription?.currentPeriodEnd ?? null,

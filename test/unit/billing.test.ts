@@ -138,6 +138,7 @@ describe('cancel', () => {
       effectiveAt: PERIOD_END,
       requestedBy: ADMIN,
       requestedAt: NOW.toISOString(),
+      localDay: null,
     });
     expect(change.purchase.products.every((g) => g.access === 'active')).toBe(true);
   });
@@ -195,7 +196,11 @@ describe('stop a pending cancellation', () => {
 describe('pause', () => {
   it('records pausedAt and resumesAt; access is untouched', () => {
     const change = pause(aPurchase(), '2026-04-01T00:00:00.000Z', ADMIN, NOW);
-    expect(change.purchase.pause).toEqual({ pausedAt: NOW.toISOString(), resumesAt: '2026-04-01T00:00:00.000Z' });
+    expect(change.purchase.pause).toEqual({
+      pausedAt: NOW.toISOString(),
+      resumesAt: '2026-04-01T00:00:00.000Z',
+      localDay: null,
+    });
     expect(change.purchase.accessEndsAt).toBeNull();
   });
 
