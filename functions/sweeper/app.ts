@@ -15,7 +15,7 @@ export interface SweepSummary {
  * anyway (rule 14). One purchase failing does not stop the others.
  */
 export function createSweeperHandler(
-  deps: Pick<Dependencies, 'purchases' | 'scheduler' | 'clock' | 'processors'>,
+  deps: Pick<Dependencies, 'purchases' | 'scheduler' | 'clock' | 'processors' | 'catalog'>,
 ): ObservedHandler<unknown, SweepSummary> {
   return observed('sweeper', async () => {
     const now = deps.clock();

@@ -26,7 +26,7 @@ const MAX_EARLY_MS = 5_000;
  * How late each timer ran is a metric: Scheduler's delivery is the only part of a timed change we do not run.
  */
 export function createTimerHandler(
-  deps: Pick<Dependencies, 'purchases' | 'scheduler' | 'clock' | 'processors'>,
+  deps: Pick<Dependencies, 'purchases' | 'scheduler' | 'clock' | 'processors' | 'catalog'>,
 ): ObservedHandler<unknown, DueRun> {
   return observed('timer', async (event: unknown) => {
     const timer: TimerEvent = parseInput(timerEvent, event, 'event');

@@ -42,6 +42,11 @@ export interface SandboxTransaction {
 
 export interface SandboxSubscription {
   id: string;
+  /**
+   * The merchant it belongs to (rule 17: the platform's app acts for it with `PayPal-Auth-Assertion`), or null
+   * for the app's own account. A call acting for another merchant does not find it (404).
+   */
+  merchant: string | null;
   status: 'ACTIVE' | 'SUSPENDED' | 'CANCELLED' | 'EXPIRED' | 'APPROVAL_PENDING';
   transactions: SandboxTransaction[];
 }
@@ -56,6 +61,7 @@ export interface PayPalSandbox {
   /** Put a subscription in a given state (transactions default to one completed 29.00 USD payment a day ago). */
   addSubscription(input: {
     id: string;
+    merchant?: string | null;
     status?: SandboxSubscription['status'];
     transactions?: Array<Partial<SandboxTransaction> & { amount: number }>;
   }): SandboxSubscription;
@@ -122,11 +128,41 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
       time: t.time ?? dayAgo,
       refunded: t.refunded ?? 0,
     }));
-    const subscription: SandboxSubscription = { id: input.id, status: input.status ?? 'ACTIVE', transactions };
+    const subscription: SandboxSubscription = {
+      id: input.id,
+      merchant: input.merchant ?? null,
+      status: input.status ?? 'ACTIVE',
+      transactions,
+    };
     subscriptions.set(input.id, subscription);
     return subscription;
   };
-  const subscriptionFor = (id: string) => subscriptions.get(id) ?? addSubscription({ id });
+  const subscriptionFor = (id: string, merchant: string | null): SandboxSubscription | null => {
+    const known = subscriptions.get(id);
+    if (!known) return addSubscription({ id, merchant });
+    return known.merchant === merchant ? known : null;
+  };
+
+  /**
+   * The merchant a call acts for: the `payer_id` of its `PayPal-Auth-Assertion` (an unsigned JWT whose `iss`
+   * must be this app), null without one; undefined when the assertion is malformed or names another app.
+   */
+  const merchantOf = (request: RecordedRequest): string | null | undefined => {
+    const assertion = request.headers['paypal-auth-assertion'];
+    if (assertion === undefined) return null;
+    const [header, claims, signature] = assertion.split('.');
+    if (!header || !claims || signature === undefined) return undefined;
+    try {
+      const decoded = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8')) as {
+        iss?: unknown;
+        payer_id?: unknown;
+      };
+      if (decoded.iss !== clientId || typeof decoded.payer_id !== 'string' || !decoded.payer_id) return undefined;
+      return decoded.payer_id;
+    } catch {
+      return undefined;
+    }
+  };
 
   function handle(request: RecordedRequest): Reply {
     const { method, path } = request;
@@ -143,10 +179,16 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
     if (failure) return error(failure.status, failure.message);
 
     const requestId = method === 'POST' ? request.headers['paypal-request-id'] : undefined;
-    const key = requestId ? `${path}|${requestId}` : undefined;
+    const key = requestId ? `${request.headers['paypal-auth-assertion'] ?? ''}|${path}|${requestId}` : undefined;
     const stored = key ? idempotent.get(key) : undefined;
     if (stored) return stored;
-    const reply = route(request);
+    const merchant = merchantOf(request);
+    if (merchant === undefined) {
+      return error(403, 'Authorization failed due to insufficient permissions.', [
+        { issue: 'PERMISSION_DENIED', description: 'PayPal-Auth-Assertion is malformed or names another client.' },
+      ]);
+    }
+    const reply = route(request, merchant);
     if (key && reply.status < 500) idempotent.set(key, reply);
     return reply;
   }
@@ -174,11 +216,16 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
     };
   }
 
-  function route(request: RecordedRequest): Reply {
+  function route(request: RecordedRequest, merchant: string | null): Reply {
     const { method, path } = request;
     let match = /^\/v1\/billing\/subscriptions\/([^/]+)(?:\/(cancel|suspend|activate|transactions))?$/.exec(path);
     if (match) {
-      const subscription = subscriptionFor(decodeURIComponent(match[1]!));
+      const subscription = subscriptionFor(decodeURIComponent(match[1]!), merchant);
+      if (!subscription) {
+        return error(404, 'The specified resource does not exist.', [
+          { issue: 'INVALID_RESOURCE_ID', description: 'Requested resource ID was not found.' },
+        ]);
+      }
       const action = match[2];
       if (method === 'GET' && !action) {
         return { status: 200, body: { id: subscription.id, status: subscription.status } };
@@ -187,7 +234,7 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
       if (method === 'POST' && action && action !== 'transactions') return transition(subscription, action, request);
     }
     match = /^\/v1\/payments\/sale\/([^/]+)\/refund$/.exec(path);
-    if (match && method === 'POST') return refundSale(decodeURIComponent(match[1]!), request.body);
+    if (match && method === 'POST') return refundSale(decodeURIComponent(match[1]!), request.body, merchant);
     return error(404, 'The specified resource does not exist.');
   }
 
@@ -241,8 +288,11 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
     return { status: 200, body: { transactions, total_items: transactions.length, total_pages: 1, links: [] } };
   }
 
-  function refundSale(saleId: string, body: unknown): Reply {
-    const sale = [...subscriptions.values()].flatMap((s) => s.transactions).find((t) => t.id === saleId);
+  function refundSale(saleId: string, body: unknown, merchant: string | null): Reply {
+    const sale = [...subscriptions.values()]
+      .filter((s) => s.merchant === merchant)
+      .flatMap((s) => s.transactions)
+      .find((t) => t.id === saleId);
     if (!sale)
       return error(404, 'The requested resource ID was not found', [
         { issue: 'INVALID_RESOURCE_ID', description: 'Resource id is invalid' },

@@ -78,8 +78,9 @@ export async function startLocalProcessors(
     observeStripeEvent: (rawBody) => {
       if (!stripeSandbox) return;
       try {
-        const event = JSON.parse(rawBody) as { data?: { object?: unknown } } | null;
-        stripeSandbox.observe(event?.data?.object);
+        const event = JSON.parse(rawBody) as { account?: unknown; data?: { object?: unknown } } | null;
+        // A Connect event (`account`) describes a subscription of that connected account.
+        stripeSandbox.observe(event?.data?.object, typeof event?.account === 'string' ? event.account : null);
       } catch {
         // Not JSON: the webhook route itself answers that; the sandbox learns nothing.
       }

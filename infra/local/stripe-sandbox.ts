@@ -26,6 +26,8 @@ export interface RecordedRequest {
     'idempotency-key': string | null;
     'stripe-version': string | null;
     'content-type': string | null;
+    /** The connected account the call acts on (Stripe Connect), null for the platform's own account. */
+    'stripe-account': string | null;
   };
   /** The decoded form body, flat keys as sent: `pause_collection[behavior]` → `void`, `cancel_at` → ``. */
   form: Record<string, string>;
@@ -45,7 +47,7 @@ export interface StripeSandbox {
    * Takes a subscription object from a Stripe event as this account's state, if the sandbox has not seen the
    * subscription yet (what a webhook reports is what Stripe bills). Anything that is not one is ignored.
    */
-  observe(subscription: unknown): void;
+  observe(subscription: unknown, account?: string | null): void;
 }
 
 const PERIOD_SECONDS = 30 * 86_400;
@@ -58,6 +60,8 @@ type Form = Record<string, string>;
 
 interface SandboxSubscription {
   id: string;
+  /** The account holding it (`acct_…`), or null for the platform's own account: other accounts cannot see it. */
+  account: string | null;
   itemId: string;
   customer: string;
   created: number;
@@ -147,13 +151,25 @@ export async function startStripeSandbox(options: { port?: number } = {}): Promi
   const nextId = (prefix: string) => `${prefix}_sandbox${String(++counter).padStart(6, '0')}`;
   const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-  const subscriptionFor = (id: string, observed?: ObservedSubscription): SandboxSubscription => {
+  /**
+   * The subscription `id` as `account` sees it. Stripe ids are unique across accounts, and a subscription of
+   * another account is "No such subscription" (404) to this one, as with Stripe Connect.
+   */
+  const subscriptionFor = (
+    id: string,
+    account: string | null,
+    observed?: ObservedSubscription,
+  ): SandboxSubscription => {
     const known = subscriptions.get(id);
-    if (known) return known;
+    if (known) {
+      if (known.account !== account) throw noSuch('subscription', id);
+      return known;
+    }
     const now = nowSeconds();
     const amount = observed?.amount ?? PRICE_AMOUNT;
     const created: SandboxSubscription = {
       id,
+      account,
       itemId: nextId('si'),
       customer: nextId('cus'),
       created: observed?.created ?? now,
@@ -181,14 +197,16 @@ export async function startStripeSandbox(options: { port?: number } = {}): Promi
     return created;
   };
 
-  const route = (method: string, path: string, query: Form, form: Form): Reply => {
+  const route = (method: string, path: string, query: Form, form: Form, account: string | null): Reply => {
     const subscriptionPath = /^\/v1\/subscriptions\/([A-Za-z0-9_]+)$/.exec(path);
     if (subscriptionPath?.[1]) {
       const id = subscriptionPath[1];
-      if (method === 'GET') return ok(subscriptionJson(subscriptionFor(id)));
-      if (method === 'POST') return ok(subscriptionJson(updateSubscription(subscriptionFor(id), form, nowSeconds())));
+      if (method === 'GET') return ok(subscriptionJson(subscriptionFor(id, account)));
+      if (method === 'POST') {
+        return ok(subscriptionJson(updateSubscription(subscriptionFor(id, account), form, nowSeconds())));
+      }
       if (method === 'DELETE') {
-        const subscription = subscriptionFor(id);
+        const subscription = subscriptionFor(id, account);
         // Stripe treats a canceled subscription as deleted: canceling it again is "No such subscription".
         if (subscription.status === 'canceled') throw noSuch('subscription', id);
         subscription.status = 'canceled';
@@ -196,16 +214,18 @@ export async function startStripeSandbox(options: { port?: number } = {}): Promi
         return ok(subscriptionJson(subscription));
       }
     }
-    if (path === '/v1/invoices' && method === 'GET') return ok(listInvoices(query));
-    if (path === '/v1/refunds' && method === 'POST') return ok(createRefund(form));
+    if (path === '/v1/invoices' && method === 'GET') return ok(listInvoices(query, account));
+    if (path === '/v1/refunds' && method === 'POST') return ok(createRefund(form, account));
     throw new StripeApiError(
       404,
       `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
     );
   };
 
-  const listInvoices = (query: Form): Json => {
-    const wanted = query.subscription ? [subscriptionFor(query.subscription)] : [...subscriptions.values()];
+  const listInvoices = (query: Form, account: string | null): Json => {
+    const wanted = query.subscription
+      ? [subscriptionFor(query.subscription, account)]
+      : [...subscriptions.values()].filter((s) => s.account === account);
     const status = query.status;
     const expandPayments = Object.entries(query).some(
       ([key, value]) => key.startsWith('expand[') && value === 'data.payments',
@@ -215,7 +235,7 @@ export async function startStripeSandbox(options: { port?: number } = {}): Promi
     return { object: 'list', data, has_more: false, url: '/v1/invoices' };
   };
 
-  const createRefund = (form: Form): Json => {
+  const createRefund = (form: Form, account: string | null): Json => {
     const by = form.payment_intent ? 'payment_intent' : form.charge ? 'charge' : null;
     if (!by)
       throw new StripeApiError(
@@ -224,8 +244,9 @@ export async function startStripeSandbox(options: { port?: number } = {}): Promi
         'parameter_missing',
       );
     const ref = form[by] ?? '';
-    const subscription = [...subscriptions.values()].find((s) =>
-      by === 'payment_intent' ? s.invoice.paymentIntent === ref : s.invoice.charge === ref,
+    const subscription = [...subscriptions.values()].find(
+      (s) =>
+        s.account === account && (by === 'payment_intent' ? s.invoice.paymentIntent === ref : s.invoice.charge === ref),
     );
     if (!subscription) throw noSuch(by, ref);
     const invoice = subscription.invoice;
@@ -271,6 +292,7 @@ export async function startStripeSandbox(options: { port?: number } = {}): Promi
       return typeof value === 'string' ? value : null;
     };
     const key = header('idempotency-key');
+    const account = header('stripe-account');
     let form: Form = {};
     let reply: Reply;
     let replayed = false;
@@ -286,7 +308,9 @@ export async function startStripeSandbox(options: { port?: number } = {}): Promi
       }
       // Stripe applies idempotency to POST only (GET and DELETE are idempotent by definition).
       const params = JSON.stringify(Object.entries(form).sort(([a], [b]) => a.localeCompare(b)));
-      const earlier = method === 'POST' && key ? idempotent.get(key) : undefined;
+      // Stripe scopes idempotency keys per account.
+      const scopedKey = key ? `${account ?? 'platform'}:${key}` : null;
+      const earlier = method === 'POST' && scopedKey ? idempotent.get(scopedKey) : undefined;
       if (earlier) {
         if (earlier.method !== method || earlier.path !== path || earlier.params !== params) {
           throw new StripeApiError(
@@ -298,8 +322,8 @@ export async function startStripeSandbox(options: { port?: number } = {}): Promi
         reply = earlier.reply;
         replayed = true;
       } else {
-        reply = route(method, path, query, form);
-        if (method === 'POST' && key) idempotent.set(key, { method, path, params, reply });
+        reply = route(method, path, query, form, account);
+        if (method === 'POST' && scopedKey) idempotent.set(scopedKey, { method, path, params, reply });
       }
     } catch (error) {
       reply = errorReply(error);
@@ -313,6 +337,7 @@ export async function startStripeSandbox(options: { port?: number } = {}): Promi
         'idempotency-key': key,
         'stripe-version': header('stripe-version'),
         'content-type': header('content-type'),
+        'stripe-account': account,
       },
       form,
       status: reply.status,
@@ -343,9 +368,14 @@ export async function startStripeSandbox(options: { port?: number } = {}): Promi
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    observe(subscription) {
+    observe(subscription, account = null) {
       const observed = observedSubscription(subscription);
-      if (observed) subscriptionFor(observed.id, observed);
+      if (!observed) return;
+      try {
+        subscriptionFor(observed.id, account, observed);
+      } catch {
+        // Already known under another account: an event of one account never rewrites another's state.
+      }
     },
     setFailure(next) {
       failure = next;

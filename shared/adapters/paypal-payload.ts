@@ -87,5 +87,7 @@ export const payPalSaleEvent = z.looseObject({
     custom_id: z.string().nullish(),
     create_time: instant.nullish(),
     update_time: instant.nullish(),
+    // The merchant the money went to (a platform acting for several merchants receives all their sales).
+    payee: z.looseObject({ merchant_id: z.string().max(64).nullish() }).nullish(),
   }),
 });

@@ -95,6 +95,7 @@ function translateEvent(body: unknown): ProcessorEvent | IgnoredEvent {
       type,
       occurredAt: occurredAt(eventId, type, event.create_time, sale),
       subscriptionId,
+      account: sale.payee?.merchant_id ?? null,
       siteId: link?.siteId ?? null,
       link: link ? { offerId: link.offerId, customerId: link.customerId } : null,
       subscription: null,

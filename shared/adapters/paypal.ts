@@ -103,8 +103,17 @@ export function createPayPalProcessor(options: PayPalProcessorOptions): BillingP
     return { token, fresh: true };
   }
 
-  /** An authenticated API call; a 401 with a cached token (revoked early) is retried once with a new token. */
-  async function call(method: 'GET' | 'POST', path: string, body?: Json, requestId?: string): Promise<Answer> {
+  /**
+   * An authenticated API call; a 401 with a cached token (revoked early) is retried once with a new token.
+   * `merchant`: the site's merchant the platform's app acts for (rule 17), sent as `PayPal-Auth-Assertion`.
+   */
+  async function call(
+    merchant: string | null | undefined,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: Json,
+    requestId?: string,
+  ): Promise<Answer> {
     for (let attempt = 0; ; attempt++) {
       const current = await accessToken();
       const headers: Record<string, string> = {
@@ -113,6 +122,7 @@ export function createPayPalProcessor(options: PayPalProcessorOptions): BillingP
       };
       if (body !== undefined) headers['Content-Type'] = 'application/json';
       if (requestId) headers['PayPal-Request-Id'] = requestId;
+      if (merchant) headers['PayPal-Auth-Assertion'] = payPalAuthAssertion(options.clientId, merchant);
       const init: RequestInit = { method, headers };
       if (body !== undefined) init.body = JSON.stringify(body);
       const answer = await send(`${apiBase}${path}`, init);
@@ -140,10 +150,11 @@ export function createPayPalProcessor(options: PayPalProcessorOptions): BillingP
   ): Promise<void> {
     const id = subscriptionId(purchase);
     const base = `/v1/billing/subscriptions/${encodeURIComponent(id)}`;
-    const answer = await call('POST', `${base}/${action}`, { reason: reason.slice(0, REASON_MAX) }, key);
+    const merchant = purchase.processorAccount;
+    const answer = await call(merchant, 'POST', `${base}/${action}`, { reason: reason.slice(0, REASON_MAX) }, key);
     if (answer.status >= 200 && answer.status < 300) return;
     if (answer.status === 422) {
-      const current = await call('GET', base);
+      const current = await call(merchant, 'GET', base);
       const status = text(current.body?.status);
       const reached = { cancel: ['CANCELLED', 'EXPIRED'], suspend: ['SUSPENDED'], activate: ['ACTIVE'] }[action];
       if (current.status === 200 && status && reached.includes(status)) return;
@@ -160,7 +171,11 @@ export function createPayPalProcessor(options: PayPalProcessorOptions): BillingP
       start_time: new Date(start).toISOString(),
       end_time: end.toISOString(),
     });
-    const answer = await call('GET', `/v1/billing/subscriptions/${encodeURIComponent(id)}/transactions?${query}`);
+    const answer = await call(
+      purchase.processorAccount,
+      'GET',
+      `/v1/billing/subscriptions/${encodeURIComponent(id)}/transactions?${query}`,
+    );
     if (answer.status !== 200) fail(answer, `list transactions of ${id}`);
     const transactions = Array.isArray(answer.body?.transactions) ? answer.body.transactions : [];
     let latest: { id: string; time: string; currency: string; gross: string } | null = null;
@@ -227,7 +242,7 @@ export function createPayPalProcessor(options: PayPalProcessorOptions): BillingP
       const currency = payment.currency.toUpperCase();
       const body: Json = amount === null ? {} : { amount: { total: minorToPayPalAmount(amount, currency), currency } };
       const sale = encodeURIComponent(payment.paymentId);
-      const answer = await call('POST', `/v1/payments/sale/${sale}/refund`, body, key);
+      const answer = await call(purchase.processorAccount, 'POST', `/v1/payments/sale/${sale}/refund`, body, key);
       if (answer.status < 200 || answer.status >= 300) fail(answer, `refund of payment ${payment.paymentId}`);
       const refunded = record(answer.body?.amount);
       const refundedCurrency = text(refunded?.currency) ?? currency;
@@ -295,4 +310,14 @@ function errorMessage(answer: Answer): string {
   const debugId = text(body?.debug_id);
   const message = parts.length > 0 ? parts.join(': ') : `HTTP ${answer.status}`;
   return debugId ? `${message} (debug_id ${debugId})` : message;
+}
+
+/**
+ * PayPal's `PayPal-Auth-Assertion` for a platform acting for a merchant: an unsigned JWT (`alg: none`, empty
+ * signature) whose claims name the platform's client id (`iss`) and the merchant (`payer_id`), as PayPal's
+ * partner documentation builds it.
+ */
+export function payPalAuthAssertion(clientId: string, merchantId: string): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'none' })}.${part({ iss: clientId, payer_id: merchantId })}.`;
 }

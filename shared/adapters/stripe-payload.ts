@@ -65,6 +65,11 @@ export const stripeEnvelope = z.looseObject({
   id: processorId,
   type: processorId,
   created: unixSeconds,
+  // Stripe Connect: the connected account the event happened in; absent for the platform's own account.
+  account: z
+    .string()
+    .regex(/^acct_[A-Za-z0-9]{1,64}$/)
+    .nullish(),
   data: z.looseObject({ object: z.looseObject({}) }),
 });
 

@@ -93,7 +93,7 @@ function signatureReason(message: string): string {
 }
 
 type Processor = ProcessorEvent['processor'];
-type Base = Pick<ProcessorEvent, 'processor' | 'eventId' | 'type' | 'occurredAt'>;
+type Base = Pick<ProcessorEvent, 'processor' | 'eventId' | 'type' | 'occurredAt' | 'account'>;
 type Ignore = (reason: string) => IgnoredEvent;
 
 /** Where the event's object sits in the body: field names in a 400 are paths from the body's root. */
@@ -108,7 +108,13 @@ function translateEvent(payload: unknown, processor: Processor): ProcessorEvent 
     type: event.type,
     reason,
   });
-  const base: Base = { processor, eventId: event.id, type: event.type, occurredAt: iso(event.created) };
+  const base: Base = {
+    processor,
+    eventId: event.id,
+    type: event.type,
+    occurredAt: iso(event.created),
+    account: event.account ?? null,
+  };
   const object = event.data.object;
 
   if (SUBSCRIPTION_EVENTS.has(event.type)) {

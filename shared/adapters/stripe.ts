@@ -76,8 +76,18 @@ export function createStripeProcessor(options: StripeProcessorOptions): BillingP
     }
   };
 
-  const update = async (id: string, params: Stripe.SubscriptionUpdateParams, key: string, what: string) => {
-    await call(what, () => stripe.subscriptions.update(id, params, { idempotencyKey: key }));
+  /**
+   * Request options of every call for `purchase`: Stripe Connect acts on the site's connected account with the
+   * platform's key plus `Stripe-Account` (rule 17); `native` and legacy purchases have no account.
+   */
+  const on = (purchase: Purchase, key?: string): Stripe.RequestOptions => ({
+    ...(purchase.processorAccount ? { stripeAccount: purchase.processorAccount } : {}),
+    ...(key ? { idempotencyKey: key } : {}),
+  });
+
+  const update = async (purchase: Purchase, params: Stripe.SubscriptionUpdateParams, key: string, what: string) => {
+    const id = subscriptionIdOf(purchase);
+    await call(what, () => stripe.subscriptions.update(id, params, on(purchase, key)));
   };
 
   /**
@@ -89,7 +99,7 @@ export function createStripeProcessor(options: StripeProcessorOptions): BillingP
   const paymentToRefund = async (purchase: Purchase): Promise<RefundablePayment | null> => {
     const id = subscriptionIdOf(purchase);
     const invoices = await call('find the latest paid invoice', () =>
-      stripe.invoices.list({ subscription: id, status: 'paid', limit: 1, expand: ['data.payments'] }),
+      stripe.invoices.list({ subscription: id, status: 'paid', limit: 1, expand: ['data.payments'] }, on(purchase)),
     );
     const invoice = invoices.data[0];
     if (!invoice) return null;
@@ -106,41 +116,35 @@ export function createStripeProcessor(options: StripeProcessorOptions): BillingP
       const id = subscriptionIdOf(purchase);
       try {
         // Stripe ignores Idempotency-Key on DELETE; sent anyway so the request is traceable by it.
-        await stripe.subscriptions.cancel(id, {}, { idempotencyKey: key });
+        await stripe.subscriptions.cancel(id, {}, on(purchase, key));
       } catch (error) {
         // A retried command (or a cancel made in Stripe's dashboard first) meets an already canceled
         // subscription, which Stripe answers "No such subscription" (404). That is the desired end state.
-        if (isStripeError(error) && error.statusCode === 404 && (await isCanceled(stripe, id))) return;
+        if (isStripeError(error) && error.statusCode === 404 && (await isCanceled(stripe, id, on(purchase)))) return;
         throw toProcessorError(processor, 'cancel subscription', error);
       }
     },
 
     async scheduleCancellation(purchase, when: Exclude<CancelWhen, 'now'>, at: Instant, key) {
-      const id = subscriptionIdOf(purchase);
       const params: Stripe.SubscriptionUpdateParams =
         when === 'period_end' ? { cancel_at_period_end: true } : { cancel_at: unixSeconds(at) };
-      await update(id, params, key, 'schedule cancellation');
+      await update(purchase, params, key, 'schedule cancellation');
     },
 
     async stopCancellation(purchase, key) {
       // Clear both ways a cancellation can be scheduled (ours, or one made in Stripe's dashboard).
       // `''` unsets a parameter in Stripe's form encoding (the SDK types it as `Emptyable`).
-      await update(
-        subscriptionIdOf(purchase),
-        { cancel_at_period_end: false, cancel_at: '' },
-        key,
-        'stop cancellation',
-      );
+      await update(purchase, { cancel_at_period_end: false, cancel_at: '' }, key, 'stop cancellation');
     },
 
     async pause(purchase, resumesAt, key) {
       const pauseCollection: Stripe.SubscriptionUpdateParams.PauseCollection = { behavior: 'void' };
       if (resumesAt !== null) pauseCollection.resumes_at = unixSeconds(resumesAt);
-      await update(subscriptionIdOf(purchase), { pause_collection: pauseCollection }, key, 'pause collection');
+      await update(purchase, { pause_collection: pauseCollection }, key, 'pause collection');
     },
 
     async unpause(purchase, key) {
-      await update(subscriptionIdOf(purchase), { pause_collection: '' }, key, 'resume collection');
+      await update(purchase, { pause_collection: '' }, key, 'resume collection');
     },
 
     paymentToRefund,
@@ -157,7 +161,7 @@ export function createStripeProcessor(options: StripeProcessorOptions): BillingP
         metadata: { siteId: purchase.siteId, purchaseId: purchase.purchaseId, subscriptionId: id },
       };
       if (amount !== null) params.amount = amount;
-      const refund = await call('refund', () => stripe.refunds.create(params, { idempotencyKey: key }));
+      const refund = await call('refund', () => stripe.refunds.create(params, on(purchase, key)));
       return { processorRefundId: refund.id, amount: refund.amount, currency: refund.currency };
     },
   };
@@ -186,9 +190,9 @@ function idOf(value: unknown): string | null {
   return null;
 }
 
-async function isCanceled(stripe: Stripe, id: string): Promise<boolean> {
+async function isCanceled(stripe: Stripe, id: string, options: Stripe.RequestOptions): Promise<boolean> {
   try {
-    const subscription = await stripe.subscriptions.retrieve(id);
+    const subscription = await stripe.subscriptions.retrieve(id, {}, options);
     return subscription.status === 'canceled' || subscription.status === 'incomplete_expired';
   } catch {
     return false;

@@ -11,6 +11,8 @@ export interface GrantOfferInput {
   offer: Offer;
   processor: Processor;
   processorSubscriptionId: string | null;
+  /** The account the subscription lives in (rule 17; see processor-accounts.ts). @default null */
+  processorAccount?: string | null;
   currentPeriodEnd: string | null;
   actor: Actor;
   now: Date;
@@ -37,6 +39,7 @@ export function grantOffer(input: GrantOfferInput): PurchaseChange {
     offerId: offer.offerId,
     processor: input.processor,
     processorSubscriptionId: input.processorSubscriptionId,
+    processorAccount: input.processorAccount ?? null,
     kind: price.type,
     price,
     status: 'active',

@@ -19,6 +19,11 @@ export interface ProcessorEvent {
   /** The processor's subscription id (`sub_…`, `I-…`). */
   subscriptionId: string;
   /**
+   * The processor account the event comes from (rule 17): Stripe Connect's `event.account` (absent on the
+   * platform's own events), or the merchant a PayPal resource names (`payee.merchant_id`), when it names one.
+   */
+  account?: string | null;
+  /**
    * Tenant, from the subscription's metadata (Stripe) or `custom_id` (PayPal). Null when the payload does
    * not carry it (some PayPal sale events): the purchase is then found by the processor subscription id.
    */

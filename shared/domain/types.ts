@@ -33,6 +33,10 @@ export interface SiteSettings {
   siteId: string;
   selfCancelEnabled: boolean;
   timezone: string;
+  /** The site's Stripe account (Stripe Connect, `acct_…`) that `stripe` purchases bill through (rule 17). */
+  stripeAccountId: string | null;
+  /** The site's PayPal merchant id that `paypal` purchases bill through (rule 17). */
+  paypalMerchantId: string | null;
 }
 
 export interface Product {
@@ -150,6 +154,12 @@ export interface Purchase {
   offerId: string;
   processor: Processor;
   processorSubscriptionId: string | null;
+  /**
+   * The processor account holding the subscription (a Stripe `acct_…`, a PayPal merchant id), copied from
+   * the site's settings when the purchase was linked; null for `none` and `native` (rule 17). Absent on
+   * purchases linked before accounts were recorded: those use the site's connected account.
+   */
+  processorAccount?: string | null;
   kind: PurchaseKind;
   /** The offer's price when it was bought; later offer edits do not change what this customer pays. */
   price: Price;

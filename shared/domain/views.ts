@@ -13,6 +13,8 @@ export function purchaseView(p: Purchase) {
     offerId: p.offerId,
     processor: p.processor,
     processorSubscriptionId: p.processorSubscriptionId,
+    // The Stripe account / PayPal merchant holding the subscription (rule 17); null for none and native.
+    processorAccount: p.processorAccount ?? null,
     kind: p.kind,
     status: p.status,
     price: p.price,

@@ -18,6 +18,17 @@ export const settingsInput = z.lazy(() =>
     .object({
       selfCancelEnabled: z.boolean().optional(),
       timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin').optional(),
+      // Rule 17: the accounts this site bills through; null disconnects (existing purchases keep theirs).
+      stripeAccountId: z
+        .string()
+        .regex(/^acct_[A-Za-z0-9]{1,64}$/, 'must be a Stripe account id such as acct_1Nv0FGQ9RKHgCVdK')
+        .nullable()
+        .optional(),
+      paypalMerchantId: z
+        .string()
+        .regex(/^[A-Z0-9]{8,20}$/, 'must be a PayPal merchant id such as 7G4EPEEPEF74L')
+        .nullable()
+        .optional(),
     })
     .strict(),
 );

@@ -1,7 +1,12 @@
 import type { Customer, Instant, Offer, Product, SiteSettings } from '../domain/types.ts';
 
 /** Settings a site has before it changes any (DESIGN.md §1). */
-export const DEFAULT_SETTINGS: Omit<SiteSettings, 'siteId'> = { selfCancelEnabled: false, timezone: 'UTC' };
+export const DEFAULT_SETTINGS: Omit<SiteSettings, 'siteId'> = {
+  selfCancelEnabled: false,
+  timezone: 'UTC',
+  stripeAccountId: null,
+  paypalMerchantId: null,
+};
 
 /**
  * Port for a site's settings and catalog (products, offers, customers). Every write changes only the fields

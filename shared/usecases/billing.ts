@@ -15,6 +15,7 @@ import type { Actor, Instant, LocalDate, Purchase, PurchaseChange, PurchaseStatu
 import type { BillingProcessor } from '../ports/processor.ts';
 import type { Dependencies } from './deps.ts';
 import { loadPurchase } from './load.ts';
+import { withBillingAccount } from './processor-account.ts';
 import { retryOnConflict } from './retry.ts';
 import { syncTimers } from './timers.ts';
 import { type PurchaseView, purchaseView } from './views.ts';
@@ -49,7 +50,7 @@ async function billingCommand(
       const current = await loadPurchase(deps, siteId, purchaseId);
       const change = decide(current);
       const key = `${purchaseId}:${current.version}:${command}`;
-      await act(deps.processors[current.processor], current, change, key);
+      await act(deps.processors[current.processor], await withBillingAccount(deps, current), change, key);
       await deps.purchases.savePurchase(change, current.version, { allowedFrom: from });
       return { current, change };
     },

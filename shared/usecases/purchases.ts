@@ -1,6 +1,7 @@
 import { ConflictError, InvalidInputError } from '../domain/errors.ts';
 import type { DomainEvent } from '../domain/events.ts';
 import { grantOffer, resumeAccess, revokeAccess } from '../domain/grants.ts';
+import { billsThroughSiteAccount, requireConnectedAccount } from '../domain/processor-accounts.ts';
 import type { Actor, HistoryEntry, Processor, Purchase, PurchaseChange, PurchaseStatus } from '../domain/types.ts';
 import type { EventFilter, Page } from '../ports/purchases.ts';
 import type { Dependencies } from './deps.ts';
@@ -51,13 +52,19 @@ export async function grantOfferToCustomer(
       { field: 'currentPeriodEnd', message: 'must be in the future' },
     ]);
   }
-  // accessDays counts the site's calendar days (rule 15): only then is its time zone worth a read.
-  const timezone = offer.accessDays === null ? undefined : (await deps.catalog.getSettings(siteId)).timezone;
+  // The site's settings matter only for an accessDays offer (its calendar days, rule 15) or a purchase billed
+  // through the site's own processor account (rule 17); otherwise they are not worth a read.
+  const settings =
+    offer.accessDays !== null || billsThroughSiteAccount(request.processor)
+      ? await deps.catalog.getSettings(siteId)
+      : null;
+  const processorAccount = settings ? requireConnectedAccount(settings, request.processor) : null;
   const change = grantOffer({
     purchaseId: deps.newId('pur'),
     customer,
     offer,
-    ...(timezone ? { timezone } : {}),
+    processorAccount,
+    ...(settings ? { timezone: settings.timezone } : {}),
     processor: request.processor,
     processorSubscriptionId: request.processorSubscriptionId ?? null,
     currentPeriodEnd: request.currentPeriodEnd ?? null,

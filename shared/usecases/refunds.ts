@@ -5,6 +5,7 @@ import { toInstant } from '../domain/time.ts';
 import type { Actor, Purchase } from '../domain/types.ts';
 import type { Dependencies } from './deps.ts';
 import { loadPurchase } from './load.ts';
+import { withBillingAccount } from './processor-account.ts';
 import { retryOnConflict } from './retry.ts';
 import { syncTimers } from './timers.ts';
 import { type PurchaseView, purchaseView } from './views.ts';
@@ -61,7 +62,8 @@ export async function refundPurchase(
   }
 
   const processor = deps.processors[first.processor];
-  const payment = await processor.paymentToRefund(first);
+  const billed = await withBillingAccount(deps, first);
+  const payment = await processor.paymentToRefund(billed);
   checkRefund(first, payment, input.amount);
   if (claim) {
     const winner = await deps.idempotency.claimIdempotencyKey(claim);
@@ -71,7 +73,7 @@ export async function refundPurchase(
   const processorKey = claim
     ? `${purchaseId}:refund:${claim.key}`
     : `${purchaseId}:${first.version}:refund:${input.amount ?? 'full'}`;
-  const refund = await processor.refund(first, input.amount, processorKey, payment ?? undefined);
+  const refund = await processor.refund(billed, input.amount, processorKey, payment ?? undefined);
   const refundId = deps.newId('ref');
 
   // The money has moved: record it even if another request changed the purchase meanwhile, unless a

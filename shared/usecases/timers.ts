@@ -4,6 +4,7 @@ import { describeError, log } from '../log.ts';
 import type { TimerScheduler } from '../ports/scheduler.ts';
 import type { Dependencies } from './deps.ts';
 import { loadPurchase } from './load.ts';
+import { withBillingAccount } from './processor-account.ts';
 import { retryOnConflict } from './retry.ts';
 
 /**
@@ -44,7 +45,7 @@ export interface DueRun {
  * timer therefore does nothing. Then re-arms the timers the new state still waits for.
  */
 export async function runDueActions(
-  deps: Pick<Dependencies, 'purchases' | 'scheduler' | 'processors'>,
+  deps: Pick<Dependencies, 'purchases' | 'scheduler' | 'processors' | 'catalog'>,
   siteId: string,
   purchaseId: string,
   now: Date,
@@ -62,11 +63,11 @@ export async function runDueActions(
       !processor.schedulesCancellation &&
       !before.cancellation?.billingStopped
     ) {
-      await processor.cancelNow(before, `${purchaseId}:cancellation-effective`);
+      await processor.cancelNow(await withBillingAccount(deps, before), `${purchaseId}:cancellation-effective`);
     }
     // Likewise a pause that ends by itself: PayPal must be told to bill again.
     if (applied.includes('billing.unpaused') && !processor.schedulesCancellation) {
-      await processor.unpause(before, `${purchaseId}:${before.version}:pause-ended`);
+      await processor.unpause(await withBillingAccount(deps, before), `${purchaseId}:${before.version}:pause-ended`);
     }
     await deps.purchases.savePurchase(change, before.version);
     return { before, change, applied };

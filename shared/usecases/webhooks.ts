@@ -1,9 +1,10 @@
 import { ConcurrentModificationError, ConflictError, DuplicateProcessorEventError } from '../domain/errors.ts';
 import { grantOffer } from '../domain/grants.ts';
+import { connectedAccount, foreignAccountReason } from '../domain/processor-accounts.ts';
 import type { IgnoredEvent, ProcessorEvent } from '../domain/processor-events.ts';
 import { applyProcessorEvent } from '../domain/processor-sync.ts';
 import { toInstant } from '../domain/time.ts';
-import type { Actor, Processor, PurchaseChange } from '../domain/types.ts';
+import type { Actor, Processor, PurchaseChange, SiteSettings } from '../domain/types.ts';
 import { log } from '../log.ts';
 import type { ProcessorEventRecord } from '../ports/processor-events.ts';
 import type { Dependencies } from './deps.ts';
@@ -100,6 +101,9 @@ async function attemptOnce(deps: Dependencies, event: ProcessorEvent, now: Date)
     }
     const purchase = await deps.purchases.getPurchase(link.siteId, link.purchaseId);
     if (!purchase) return ignore(deps, event, now, 'the linked purchase no longer exists');
+    // Rule 17: an event from another processor account than the one holding the subscription is never applied.
+    const foreign = foreignAccountReason(purchase, event.account ?? null);
+    if (foreign) return ignore(deps, event, now, foreign);
     const change = applyProcessorEvent(purchase, event, now);
     const entry = record(event, purchase.siteId, purchase.purchaseId, now, change ? 'applied' : 'unchanged');
     if (!change) {
@@ -137,8 +141,13 @@ async function createFromProcessor(
   link: { offerId: string; customerId: string },
   now: Date,
 ): Promise<WebhookOutcome> {
-  const offer = await deps.catalog.getOffer(siteId, link.offerId);
+  const [offer, settings] = await Promise.all([
+    deps.catalog.getOffer(siteId, link.offerId),
+    deps.catalog.getSettings(siteId),
+  ]);
   if (!offer) return ignore(deps, event, now, `offer ${link.offerId} does not exist on site ${siteId}`);
+  const account = accountForNewPurchase(event, settings);
+  if ('refused' in account) return ignore(deps, event, now, account.refused);
   await deps.catalog.createCustomerIfMissing({
     siteId,
     customerId: link.customerId,
@@ -147,12 +156,12 @@ async function createFromProcessor(
     updatedAt: toInstant(now),
   });
   const actor: Actor = { type: 'processor', processor: event.processor, eventId: event.eventId };
-  const timezone = offer.accessDays === null ? undefined : (await deps.catalog.getSettings(siteId)).timezone;
   const granted = grantOffer({
     purchaseId: deps.newId('pur'),
     customer: { siteId, customerId: link.customerId },
     offer,
-    ...(timezone ? { timezone } : {}),
+    timezone: settings.timezone,
+    processorAccount: account.account,
     processor: event.processor,
     processorSubscriptionId: event.subscriptionId,
     currentPeriodEnd: event.subscription?.currentPeriodEnd ?? null,
@@ -177,4 +186,30 @@ async function createFromProcessor(
   }
   await syncTimers(deps.scheduler, null, change.purchase);
   return { outcome: 'created', eventId: event.eventId, purchaseId: fresh.purchaseId };
+}
+
+/**
+ * The account a purchase created from `event` is billed through (rule 17), or why the event may not create
+ * one. A site that connected an account only takes events from it (Stripe Connect names it in
+ * `event.account`); a site that connected none takes only the platform account's own events, whose
+ * purchases bill on the platform's key as before accounts existed.
+ */
+function accountForNewPurchase(
+  event: ProcessorEvent,
+  settings: SiteSettings,
+): { account: string | null } | { refused: string } {
+  const connected = connectedAccount(settings, event.processor);
+  const from = event.account ?? null;
+  if (event.processor === 'paypal') {
+    if (from && connected && from !== connected) {
+      return { refused: `the event names merchant ${from}, not the site's merchant ${connected}` };
+    }
+    return { account: connected };
+  }
+  if (from === connected) return { account: connected };
+  if (!connected)
+    return { refused: `the event comes from account ${from}, but the site has no Stripe account connected` };
+  return {
+    refused: `the event comes from ${from ? `account ${from}` : "the platform's account"}, not the site's account ${connected}`,
+  };
 }

@@ -157,14 +157,25 @@ export function describeStoreContract(name: string, makeStores: () => Stores | P
           siteId,
           selfCancelEnabled: false,
           timezone: 'UTC',
+          stripeAccountId: null,
+          paypalMerchantId: null,
         });
       });
 
       it('updateSettings sets only the given fields and returns the settings after the change', async () => {
         const siteId = uid('site');
         await stores.catalog.updateSettings(siteId, { timezone: 'Europe/Paris' });
-        const after = await stores.catalog.updateSettings(siteId, { selfCancelEnabled: true });
-        const expected = { siteId, selfCancelEnabled: true, timezone: 'Europe/Paris' };
+        const after = await stores.catalog.updateSettings(siteId, {
+          selfCancelEnabled: true,
+          stripeAccountId: 'acct_1Nv0FGQ9RKHgCVdK',
+        });
+        const expected = {
+          siteId,
+          selfCancelEnabled: true,
+          timezone: 'Europe/Paris',
+          stripeAccountId: 'acct_1Nv0FGQ9RKHgCVdK',
+          paypalMerchantId: null,
+        };
         expect(after).toEqual(expected);
         await expect(stores.catalog.getSettings(siteId)).resolves.toEqual(expected);
       });
@@ -180,6 +191,8 @@ export function describeStoreContract(name: string, makeStores: () => Stores | P
           siteId,
           selfCancelEnabled: true,
           timezone: 'Asia/Tokyo',
+          stripeAccountId: null,
+          paypalMerchantId: null,
         });
       });
 

@@ -8,7 +8,7 @@ const PERIOD_END = '2026-12-01T00:00:00.000Z';
 
 async function subscription(options: { accessDays?: number } = {}) {
   const api = apiHarness({ clock: new TestClock(new Date(NOW)) });
-  const seeded = await seedSite(api, { ...options, currentPeriodEnd: PERIOD_END });
+  const seeded = await seedSite(api, { ...options, currentPeriodEnd: PERIOD_END, accounts: true });
   const purchase = seeded.purchase;
   const path = `/sites/${seeded.siteId}/purchases/${purchase.purchaseId}`;
   const timer = createTimerHandler(api.deps);

@@ -36,7 +36,7 @@ async function setup(processor: 'stripe' | 'paypal') {
       paypalWebhookCert: null,
     }),
   });
-  const seeded = await seedSite(api);
+  const seeded = await seedSite(api, { accounts: true });
   const subscriptionId =
     processor === 'stripe'
       ? `sub_${randomUUID().replaceAll('-', '').slice(0, 14)}`

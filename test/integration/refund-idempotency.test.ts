@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type StripeSandbox, startStripeSandbox } from '../../infra/local/stripe-sandbox.ts';
 import { processorRegistry } from '../../shared/adapters/processors.ts';
-import { apiHarness, seedSite, TestClock } from '../support/harness.ts';
+import { apiHarness, HARNESS_ACCOUNTS, seedSite, TestClock } from '../support/harness.ts';
 
 // Issue 7, items 1–3: a retried refund is recorded once, a key reused with other parameters is refused
 // before the processor is called, and a processor's "your request is wrong" is a 4xx, not a 502.
@@ -34,13 +34,16 @@ function stripeHarness() {
 /** A Stripe-linked purchase whose subscription bills `billed` (cents) a period at the sandbox. */
 async function stripePurchase(billed = 2900) {
   const api = stripeHarness();
-  const seeded = await seedSite(api);
+  const seeded = await seedSite(api, { accounts: true });
   const subscriptionId = `sub_${randomUUID().replaceAll('-', '').slice(0, 14)}`;
-  stripe.observe({
-    object: 'subscription',
-    id: subscriptionId,
-    items: { data: [{ price: { unit_amount: billed, currency: 'usd' }, quantity: 1 }] },
-  });
+  stripe.observe(
+    {
+      object: 'subscription',
+      id: subscriptionId,
+      items: { data: [{ price: { unit_amount: billed, currency: 'usd' }, quantity: 1 }] },
+    },
+    HARNESS_ACCOUNTS.stripeAccountId,
+  );
   const purchase = await seeded.ok('POST', `/sites/${seeded.siteId}/purchases`, {
     customerId: 'cus-1',
     offerId: 'bundle',
@@ -164,7 +167,7 @@ describe('refund amounts are checked against the payment the refund applies to',
     }).stripe;
     const purchase = (await api.call('GET', path, { claims })).body;
     await stripeOnly.refund(
-      { ...purchase, processorSubscriptionId: subscriptionId },
+      { ...purchase, processorSubscriptionId: subscriptionId, processorAccount: HARNESS_ACCOUNTS.stripeAccountId },
       400,
       `dashboard-${subscriptionId}`,
     );

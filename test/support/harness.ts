@@ -197,9 +197,17 @@ export function apiHarness(
 }
 
 /** A site with two products, a two-product subscription offer and a customer. */
+/** The processor accounts `seedSite(api, { accounts: true })` connects (rule 17). */
+export const HARNESS_ACCOUNTS = { stripeAccountId: 'acct_harness', paypalMerchantId: 'HARNESSMERCHANT' } as const;
+
+/**
+ * A site with two products, a monthly bundle, a customer and a grant of the bundle. `accounts`: the site
+ * connects its Stripe account and PayPal merchant (needed to bill `stripe`/`paypal` purchases, rule 17);
+ * without it the site only takes the platform account's own webhooks.
+ */
 export async function seedSite(
   api: ReturnType<typeof apiHarness>,
-  options: { accessDays?: number; currentPeriodEnd?: string } = {},
+  options: { accessDays?: number; currentPeriodEnd?: string; accounts?: boolean } = {},
 ) {
   const siteId = uniqueId('site');
   const claims = admin(siteId);
@@ -208,6 +216,7 @@ export async function seedSite(
     if (result.status >= 300) throw new Error(`${method} ${path} → ${result.status} ${JSON.stringify(result.body)}`);
     return result.body;
   };
+  if (options.accounts) await ok('PUT', `/sites/${siteId}/settings`, HARNESS_ACCOUNTS);
   await ok('PUT', `/sites/${siteId}/products/course`, { name: 'Course' });
   await ok('PUT', `/sites/${siteId}/products/community`, { name: 'Community' });
   await ok('PUT', `/sites/${siteId}/offers/bundle`, {

@@ -175,8 +175,12 @@ export const PRICES = {
  * A site with a customer, two products and one offer per kind of price: `monthly` (subscription), `plan`
  * (three monthly installments), `lifetime` (one-time) and `trial` (free, 14 days of access).
  */
+/** The processor accounts `seedSite` connects (rule 17): Stripe and PayPal purchases bill through them. */
+export const SITE_ACCOUNTS = { stripeAccountId: 'acct_site1', paypalMerchantId: 'SITE1MERCHANT' } as const;
+
 export async function seedSite({ stores }: Pick<MemoryDeps, 'stores'>, siteId = SITE): Promise<void> {
   const { catalog } = stores;
+  await catalog.updateSettings(siteId, SITE_ACCOUNTS);
   await catalog.upsertCustomer({ siteId, customerId: CUSTOMER, email: 'ada@example.com', name: 'Ada', updatedAt: T0 });
   for (const productId of ['course', 'community']) {
     await catalog.upsertProduct({ siteId, productId, name: productId, description: null, updatedAt: T0 });

@@ -140,7 +140,13 @@ export async function seedLane(
   };
   const days = (n: number) => new Date(now().getTime() + n * 86_400_000).toISOString();
 
-  await ok('PUT', '/settings', { selfCancelEnabled: index % 2 === 0, timezone: 'Europe/Berlin' });
+  await ok('PUT', '/settings', {
+    selfCancelEnabled: index % 2 === 0,
+    timezone: 'Europe/Berlin',
+    // Rule 17: each site bills Stripe and PayPal purchases through its own account.
+    stripeAccountId: `acct_fz${runTag}${index}`,
+    paypalMerchantId: `FZ${runTag.toUpperCase()}${index}MERCHANT`.slice(0, 20),
+  });
   for (const productId of PRODUCTS) await ok('PUT', `/products/${productId}`, { name: `Product ${productId}` });
   await ok('DELETE', '/products/p-old');
   const offers: Record<string, unknown> = {

@@ -57,6 +57,9 @@ describe('catalog', () => {
       siteId: SITE,
       selfCancelEnabled: true,
       timezone: 'Europe/Paris',
+      // seedSite connected these (rule 17); the two updates left them alone.
+      stripeAccountId: 'acct_site1',
+      paypalMerchantId: 'SITE1MERCHANT',
     });
   });
 

@@ -3,7 +3,16 @@ import type { IgnoredEvent, ProcessorEvent, SubscriptionState } from '../../../s
 import { customerProductAccess } from '../../../shared/usecases/access.ts';
 import { getHistory, grantOfferToCustomer } from '../../../shared/usecases/purchases.ts';
 import { handleProcessorEvent } from '../../../shared/usecases/webhooks.ts';
-import { ADMIN, CUSTOMER, type MemoryDeps, memoryDeps, SITE, seedSite, T0 } from '../../support/memory-deps.ts';
+import {
+  ADMIN,
+  CUSTOMER,
+  type MemoryDeps,
+  memoryDeps,
+  SITE,
+  SITE_ACCOUNTS,
+  seedSite,
+  T0,
+} from '../../support/memory-deps.ts';
 
 const PERIOD_END = '2026-03-15T00:00:00.000Z';
 
@@ -33,6 +42,7 @@ function state(overrides: Partial<SubscriptionState> = {}): SubscriptionState {
 function stripeEvent(overrides: Partial<ProcessorEvent> = {}): ProcessorEvent {
   return {
     processor: 'stripe',
+    account: SITE_ACCOUNTS.stripeAccountId,
     eventId: `evt_${++events}`,
     type: 'customer.subscription.updated',
     occurredAt: T0,
