@@ -192,7 +192,7 @@ export function explainAccess(records: readonly PurchaseRecord[], productId: str
       }
     }
   }
-  const verdict = productAccess(states, productId, at);
   pending.sort((a, b) => a.at.localeCompare(b.at) || a.purchaseId.localeCompare(b.purchaseId));
-  return { ...verdict, at: toInstant(at), grants, pending };
+  const { hasAccess, until, reason } = productAccess(states, productId, at);
+  return { productId, at: toInstant(at), hasAccess, until, reason, grants, pending };
 }
