@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { runDueActions } from '../../shared/usecases/timers.ts';
 import { admin, apiHarness, automation, seedSite, support } from '../support/harness.ts';
 
@@ -6,6 +6,9 @@ import { admin, apiHarness, automation, seedSite, support } from '../support/har
  * Explain against DynamoDB Local through the access handler: the purchases come from the customer's copies and
  * the past from each purchase's stored events (their `data.purchase` snapshots), as on AWS.
  */
+
+// Each test seeds a site and makes a dozen transactional writes: over jest's 5 s on a busy shared machine.
+jest.setTimeout(30_000);
 
 const DAY = 86_400_000;
 const explainPath = (siteId: string, customerId: string, productId: string, query = '') =>
