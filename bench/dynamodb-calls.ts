@@ -5,16 +5,18 @@ import { requireEnvironment, type Section } from './section.ts';
 
 const ACCESS_CHECKS = 100;
 const REVOKES = 25;
+const EXPLAINS = 25;
 
 /**
  * DESIGN §4: an access check is one DynamoDB read; a state change is one conditional (or transactional)
  * write. Counts the commands the shared client really sends (see CallCounter) while the handlers serve
  * requests: access checks (single product and whole library), and revoke, each followed by a resume so
- * that every revoke changes state (revoking what is already revoked writes nothing).
+ * that every revoke changes state (revoking what is already revoked writes nothing); then explain, now and as
+ * of an instant before the revokes (replayed from the log).
  */
 export const dynamodbCalls: Section = {
   id: 'dynamodb-calls',
-  title: `b. DynamoDB calls per request (access checks ×${ACCESS_CHECKS}, revoke/resume ×${REVOKES})`,
+  title: `b. DynamoDB calls per request (access checks ×${ACCESS_CHECKS}, revoke/resume ×${REVOKES}, explain ×${EXPLAINS})`,
   needsDynamo: true,
   async run(maybeEnv) {
     const env = requireEnvironment(maybeEnv, this.id);
@@ -53,6 +55,8 @@ export const dynamodbCalls: Section = {
       apiEvent('POST /sites/{siteId}/purchases/{purchaseId}/access/resume', { siteId, purchaseId }, { claims, body });
     const revokeCounts = new Map<string, number>();
     const resumeCounts = new Map<string, number>();
+    // The purchase exists by now: an explain as of this instant replays its log up to here.
+    const beforeRevokes = new Date().toISOString();
     env.calls.take();
     for (let i = 0; i < REVOKES; i++) {
       const revoked = await invokeOk(env.handlers.purchases, revokeEvent(), 'purchases');
@@ -64,6 +68,23 @@ export const dynamodbCalls: Section = {
     }
     const revoke = summarizeCalls(revokeCounts, REVOKES);
     const resume = summarizeCalls(resumeCounts, REVOKES);
+
+    // Explain after the revoke/resume rounds, so the granting purchase has a real log (1 + 2×REVOKES events):
+    // the customer's purchases (one Query) plus one Query per purchase granting the product (one here).
+    const explainPath = 'GET /sites/{siteId}/customers/{customerId}/access/{productId}/explain' as const;
+    const explainEvent = (at?: string) => {
+      const event = apiEvent(explainPath, { siteId, customerId, productId }, { claims });
+      if (at) Object.assign(event, { rawQueryString: `at=${at}`, queryStringParameters: { at } });
+      return event;
+    };
+    // Each answer must name the one granting purchase, or the count would measure an empty answer.
+    const explainOnce = async (at?: string) => {
+      const reply = await invokeOk(env.handlers.access, explainEvent(at), 'access');
+      const grants = (reply.body as { grants?: unknown[] }).grants;
+      if (grants?.length !== 1) throw new Error(`explain should name one purchase: ${JSON.stringify(reply.body)}`);
+    };
+    const explain = await measure(EXPLAINS, () => explainOnce());
+    const explainPast = await measure(EXPLAINS, () => explainOnce(beforeRevokes));
 
     const row = (name: string, requests: number, s: ReturnType<typeof summarizeCalls>) => [
       name,
@@ -78,6 +99,14 @@ export const dynamodbCalls: Section = {
       { name: 'access check (one product): reads/request', measured: access.reads, limit: 1, format: fmt.count },
       { name: 'access check (one product): writes/request', measured: access.writes, limit: 0, format: fmt.count },
       { name: 'access check (library): reads/request', measured: library.reads, limit: 1, format: fmt.count },
+      // One read for the purchases, one per granting purchase's event log (a log past 1 MB takes more pages).
+      { name: 'explain (one granting purchase): reads/request', measured: explain.reads, limit: 2, format: fmt.count },
+      {
+        name: 'explain (one granting purchase): writes/request',
+        measured: explain.writes,
+        limit: 0,
+        format: fmt.count,
+      },
       {
         name: 'revoke: non-transactional writes/request',
         measured: revoke.writes - revoke.transactionalWrites,
@@ -101,6 +130,8 @@ export const dynamodbCalls: Section = {
             row('GET .../access (library)', ACCESS_CHECKS, library),
             row('POST .../access/revoke', REVOKES, revoke),
             row('POST .../access/resume', REVOKES, resume),
+            row('GET .../access/{productId}/explain', EXPLAINS, explain),
+            row('GET .../explain?at=(before the revokes)', EXPLAINS, explainPast),
           ],
         },
       ],

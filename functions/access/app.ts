@@ -1,10 +1,14 @@
 import { type ApiRequest, createApiHandler, json, param } from '#shared/http/api.ts';
-import { id } from '#shared/http/schemas.ts';
+import { explainQuery, id } from '#shared/http/schemas.ts';
 import { parseInput } from '#shared/http/validation.ts';
 import { customerLibraryAccess, customerProductAccess } from '#shared/usecases/access.ts';
 import type { Dependencies } from '#shared/usecases/deps.ts';
+import { explainProductAccess } from '#shared/usecases/explain.ts';
 
-/** The hot path: may this customer use this product now? One DynamoDB read per request. */
+/**
+ * The hot path: may this customer use this product now? One DynamoDB read per request. Explain (support's
+ * "why?") reads more: the purchases, then each granting purchase's event log.
+ */
 export function createAccessHandler(deps: Dependencies) {
   const customerId = (request: ApiRequest) => parseInput(id, param(request, 'customerId'), 'customerId');
   return createApiHandler(
@@ -18,6 +22,14 @@ export function createAccessHandler(deps: Dependencies) {
           200,
           await customerProductAccess(deps, param(request, 'siteId'), customerId(request), productId, request.now),
         );
+      },
+      // Why the answer is yes or no at `at` (default now); a future `at` projects the current state (§2.1).
+      'GET /sites/{siteId}/customers/{customerId}/access/{productId}/explain': async (request) => {
+        const productId = parseInput(id, param(request, 'productId'), 'productId');
+        const { at } = parseInput(explainQuery, request.query, 'query');
+        const siteId = param(request, 'siteId');
+        const when = at === undefined ? null : new Date(at);
+        return json(200, await explainProductAccess(deps, siteId, customerId(request), productId, when, request.now));
       },
       'GET /health': async () => json(200, { status: 'ok' }),
     },

@@ -31,6 +31,12 @@ export const ROUTES = [
   { method: 'GET', path: '/sites/{siteId}/customers/{customerId}/access', fn: 'access', access: 'staff' },
   { method: 'GET', path: '/sites/{siteId}/customers/{customerId}/access/{productId}', fn: 'access', access: 'staff' },
   {
+    method: 'GET',
+    path: '/sites/{siteId}/customers/{customerId}/access/{productId}/explain',
+    fn: 'access',
+    access: 'staff',
+  },
+  {
     method: 'POST',
     path: '/sites/{siteId}/purchases/{purchaseId}/cancellation/preview',
     fn: 'billing',

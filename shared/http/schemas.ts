@@ -210,3 +210,6 @@ export const pageQuery = z.lazy(() =>
     })
     .strict(),
 );
+
+/** `GET .../access/{productId}/explain?at=`: the instant asked about, default now. */
+export const explainQuery = z.lazy(() => z.object({ at: instant.optional() }).strict());
