@@ -57,8 +57,8 @@ export function createSweeperHandler(
       }
       cursor = page.nextCursor;
     } while (cursor !== null && performance.now() - started < budgetMs);
-    if (cursor !== null) log.warn("sweep stopped at its time budget; the next run carries on", { ...summary });
-    else if (summary.due > 0) log.info("sweep", { ...summary });
+    if (cursor !== null) log.warn('sweep stopped at its time budget; the next run carries on', { ...summary });
+    else if (summary.due > 0) log.info('sweep', { ...summary });
     return summary;
   });
 }

@@ -46,7 +46,7 @@ export interface DueQuery {
 }
 
 /** Overdue actions are looked for this far back; older ones are left to the exact access checks (rule 14). */
-export const DUE_LOOKBACK_HOURS = 48;
+export const DUE_LOOKBACK_HOURS = 24;
 
 /** A calendar window `[from, to)`, optionally of one type. */
 export interface UpcomingQuery {
@@ -112,5 +112,10 @@ export interface PurchaseStore {
    * and type), optionally of one type. A page may hold fewer than `limit` items while `nextCursor` is not
    * null (a page walks a bounded number of days); the cursor is valid only for this site, window and type.
    */
-  listUpcoming(siteId: string, query: UpcomingQuery, limit: number, cursor: string | null): Promise<Page<UpcomingChange>>;
+  listUpcoming(
+    siteId: string,
+    query: UpcomingQuery,
+    limit: number,
+    cursor: string | null,
+  ): Promise<Page<UpcomingChange>>;
 }

@@ -34,7 +34,7 @@
  * | index | partition                              | sort                          | who reads it          |
  * | ----- | -------------------------------------- | ----------------------------- | --------------------- |
  * | gsi5  | SITE#s#UPCOMING#<UTC day>              | <at>#<purchaseId>#<type>      | the site's calendar   |
- * | gsi3  | DUE#<UTC hour>#<shard 00..15>          | <at>#<siteId>#<purchaseId>#<type> | the sweeper (only the three timed actions) |
+ * | gsi3  | DUE#<UTC hour>#<shard 00..07>          | <at>#<siteId>#<purchaseId>#<type> | the sweeper (only the three timed actions) |
  *
  * Numbers (DESIGN.md §6: 100 000 sites, 50 M purchases, 2 M timed changes on the busiest day):
  * - Calendar: one partition per site and UTC day. The busiest day's 2 M changes spread over every site that
@@ -42,11 +42,12 @@
  *   partition, written when each renewal is recorded (~0.4 writes/s on average, far below the 1 000 writes/s a
  *   partition takes). A 30-day window walks 31 partitions; a page walks at most `UPCOMING_DAYS_PER_PAGE` and
  *   its cursor remembers the day and the last key, so no request scans the year.
- * - Sweeper: one partition per UTC hour and shard, the shard a hash of (site, purchase). The busiest day's
- *   2 M due items are ~83 000 an hour on average (5 200 per partition); if a third of the day fell in one
- *   hour (local midnights of the largest time zone) that is 670 000 / 16 ≈ 42 000 per partition, and the
- *   deletes that follow when they are applied within ~5 minutes are ~140/s per partition: no key takes more
- *   than 1/16 of the hour. Entries are written when the action is scheduled (days before), spread likewise.
+ * - Sweeper: one partition per UTC hour and shard (8), the shard a hash of (site, purchase). The busiest day's
+ *   2 M due items are ~83 000 an hour on average, ~10 000 per partition; if a third of the day fell in one
+ *   hour (local midnights of the largest time zone) that is 670 000 / 8 ≈ 84 000 per partition, and deleting
+ *   them as timers apply them within ~5 minutes is ~280 writes/s per partition, under the 1 000 writes/s one
+ *   partition takes. Entries are written when the action is scheduled (days before), spread likewise. The
+ *   sweeper reads 8 partitions per hour of its lookback (24 h: 200 small Queries per run, 8 in parallel).
  */
 const SEP = '#';
 
@@ -115,7 +116,7 @@ export const keys = {
     gsi5sk: `${at}${SEP}${purchaseId}${SEP}${type}`,
   }),
   /** How many write shards each hour of the due index has (see the numbers above). Changing it orphans entries. */
-  dueShards: 16,
+  dueShards: 8,
   /** The shard of a purchase's due entries: FNV-1a of (site, purchase), stable across processes and runtimes. */
   dueShard: (siteId: string, purchaseId: string): number => {
     let hash = 0x811c9dc5;

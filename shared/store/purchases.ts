@@ -2,8 +2,8 @@ import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentModificationError, ConflictError, DuplicateProcessorEventError } from '../domain/errors.ts';
 import { type DomainEvent, sequenceChange } from '../domain/events.ts';
 import type { Customer, HistoryEntry, Purchase, PurchaseChange } from '../domain/types.ts';
-import type { ProcessorEventRecord } from '../ports/processor-events.ts';
 import type { UpcomingChange } from '../domain/upcoming.ts';
+import type { ProcessorEventRecord } from '../ports/processor-events.ts';
 import type {
   DuePurchase,
   DueQuery,

@@ -110,7 +110,8 @@ export async function listUpcoming(
   const found: Item[] = [];
   let startKey = start.key;
   for (let day = start.at; day < days.length; day++) {
-    if (day - start.at === UPCOMING_DAYS_PER_PAGE) return { items: found.map(upcomingOf), nextCursor: encode({ list, at: day }) };
+    if (day - start.at === UPCOMING_DAYS_PER_PAGE)
+      return { items: found.map(upcomingOf), nextCursor: encode({ list, at: day }) };
     do {
       const result = await table.db.send(
         new QueryCommand({
@@ -132,7 +133,8 @@ export async function listUpcoming(
       startKey = result.LastEvaluatedKey;
       if (found.length >= limit) {
         const items = found.map(upcomingOf);
-        if (startKey) return { items, nextCursor: encode({ list, at: day, key: pick(startKey, CALENDAR_KEY_ATTRIBUTES) }) };
+        if (startKey)
+          return { items, nextCursor: encode({ list, at: day, key: pick(startKey, CALENDAR_KEY_ATTRIBUTES) }) };
         return { items, nextCursor: day + 1 < days.length ? encode({ list, at: day + 1 }) : null };
       }
     } while (startKey);

@@ -64,7 +64,9 @@ function unwrap(cursor: string): Carried {
     decoded = null;
   }
   const instant = (value: unknown) =>
-    typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(value) && !Number.isNaN(Date.parse(value));
+    typeof value === 'string' &&
+    /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(value) &&
+    !Number.isNaN(Date.parse(value));
   if (typeof decoded === 'object' && decoded !== null) {
     const { from, to, inner } = decoded as Record<string, unknown>;
     if (instant(from) && instant(to) && typeof inner === 'string' && inner !== '') {

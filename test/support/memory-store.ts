@@ -16,12 +16,7 @@ import type {
   PurchaseChange,
   SiteSettings,
 } from '../../shared/domain/types.ts';
-import {
-  isSwept,
-  type UpcomingChange,
-  upcomingChanges,
-  upcomingSortKey,
-} from '../../shared/domain/upcoming.ts';
+import { isSwept, type UpcomingChange, upcomingChanges, upcomingSortKey } from '../../shared/domain/upcoming.ts';
 import { type CatalogStore, DEFAULT_SETTINGS } from '../../shared/ports/catalog.ts';
 import type { IdempotencyStore } from '../../shared/ports/idempotency.ts';
 import type { ProcessorEventRecord, ProcessorEventStore } from '../../shared/ports/processor-events.ts';
