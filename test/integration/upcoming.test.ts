@@ -16,7 +16,7 @@ const day = (n: number) => new Date(Date.parse(NOW) + n * 86_400_000).toISOStrin
 /** A site with a renewal (day 10), a period-end cancellation (day 20), a pause ending (day 3), an access period (day 7) and a plan installment (day 5). */
 async function aBusySite(api: ReturnType<typeof apiHarness>) {
   const seeded = await seedSite(api, { currentPeriodEnd: day(20) });
-  const { siteId, claims, ok } = seeded;
+  const { siteId, ok } = seeded;
   const site = `/sites/${siteId}`;
   await ok('POST', `${site}/purchases/${seeded.purchaseId}/cancellation`, { when: 'period_end' });
   await ok('PUT', `${site}/offers/trial`, {
