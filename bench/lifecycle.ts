@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { createBillingHandler } from '../functions/billing/app.ts';
+import type { Purchase } from '../shared/domain/types.ts';
+import { upcomingWrites } from '../shared/store/items.ts';
 import { keys } from '../shared/store/keys.ts';
+import { strip } from '../shared/store/table.ts';
 import { type CallCounts, summarizeCalls } from './calls.ts';
 import type { BenchEnvironment } from './environment.ts';
 import { adminClaims, apiEvent, type Claims, invokeOk, type LambdaHandler } from './lambda.ts';
@@ -336,6 +339,8 @@ function rawCalls(env: BenchEnvironment, siteId: string, txPurchaseId: string, e
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
+            // The purchase's calendar entries ride in the same transaction (items.ts `upcomingWrites`).
+            ...upcomingWrites(TableName, strip<Purchase>(item)!),
           ],
         }),
       );

@@ -13,10 +13,11 @@ import { type Budget, budgetTable, heading, renderTable, withinBudget } from './
 import type { Section } from './section.ts';
 import { nsToMs } from './stats.ts';
 import { timers } from './timers.ts';
+import { upcoming } from './upcoming.ts';
 import { webhooks } from './webhooks.ts';
 
 /** In run order. Add a section here. */
-const SECTIONS: Section[] = [accessLatency, dynamodbCalls, bundles, lifecycle, timers, webhooks, events];
+const SECTIONS: Section[] = [accessLatency, dynamodbCalls, bundles, lifecycle, timers, webhooks, events, upcoming];
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2);

@@ -6,14 +6,19 @@ import {
   pauseInput,
   refundInput,
   subscriptionsQuery,
+  upcomingQuery,
 } from '#shared/http/schemas.ts';
 import { parseInput } from '#shared/http/validation.ts';
 import { countCancellation } from '#shared/metrics.ts';
 import * as billing from '#shared/usecases/billing.ts';
 import type { Dependencies } from '#shared/usecases/deps.ts';
 import { refundPurchase } from '#shared/usecases/refunds.ts';
+import { listUpcoming } from '#shared/usecases/upcoming.ts';
 
-/** Cancel payments (now, at period end, on a date), preview, stop a pending cancellation, pause, the list. */
+/**
+ * Cancel payments (now, at period end, on a date), preview, stop a pending cancellation, pause, the list, and
+ * the calendar of upcoming timed changes.
+ */
 export function createBillingHandler(deps: Dependencies) {
   const site = (request: ApiRequest) => param(request, 'siteId');
   const purchaseId = (request: ApiRequest) => parseInput(id, param(request, 'purchaseId'), 'purchaseId');
@@ -82,6 +87,10 @@ export function createBillingHandler(deps: Dependencies) {
           query.cursor ?? null,
         );
         return json(200, page);
+      },
+      'GET /sites/{siteId}/upcoming': async (request) => {
+        const query = parseInput(upcomingQuery, request.query, 'query');
+        return json(200, await listUpcoming(deps, site(request), query, request.now));
       },
     },
     { clock: deps.clock },

@@ -48,6 +48,7 @@ export const ROUTES = [
   { method: 'POST', path: '/sites/{siteId}/purchases/{purchaseId}/unpause', fn: 'billing', access: 'staff' },
   { method: 'GET', path: '/sites/{siteId}/subscriptions', fn: 'billing', access: 'staff' },
   { method: 'POST', path: '/sites/{siteId}/purchases/{purchaseId}/refunds', fn: 'billing', access: 'staff' },
+  { method: 'GET', path: '/sites/{siteId}/upcoming', fn: 'billing', access: 'staff' },
   { method: 'GET', path: '/me/library', fn: 'me', access: 'customer' },
   { method: 'GET', path: '/me/subscriptions', fn: 'me', access: 'customer' },
   { method: 'POST', path: '/me/subscriptions/{purchaseId}/cancel', fn: 'me', access: 'customer' },

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { id } from '../domain/ids.ts';
 import { isLocalDate, isTimeZone } from '../domain/local-time.ts';
 import { HISTORY_TYPES } from '../domain/types.ts';
+import { UPCOMING_TYPES } from '../domain/upcoming.ts';
 import { WEBHOOK_EVENT_TYPES } from '../domain/webhook-endpoints.ts';
 
 /**
@@ -213,3 +214,16 @@ export const pageQuery = z.lazy(() =>
 
 /** `GET .../access/{productId}/explain?at=`: the instant asked about, default now. */
 export const explainQuery = z.lazy(() => z.object({ at: instant.optional() }).strict());
+
+/** The calendar's query (`GET /sites/{siteId}/upcoming`); the window's own rules are in domain/upcoming.ts. */
+export const upcomingQuery = z.lazy(() =>
+  z
+    .object({
+      from: instant.optional(),
+      to: instant.optional(),
+      type: z.enum(UPCOMING_TYPES).optional(),
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+      cursor: z.string().min(1).max(4096).optional(),
+    })
+    .strict(),
+);

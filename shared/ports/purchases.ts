@@ -1,6 +1,7 @@
 import type { DomainEvent } from '../domain/events.ts';
 import type { IdempotencyRecord } from '../domain/idempotency.ts';
-import type { Customer, HistoryEntry, Purchase, PurchaseChange, PurchaseStatus } from '../domain/types.ts';
+import type { Customer, HistoryEntry, Instant, Purchase, PurchaseChange, PurchaseStatus } from '../domain/types.ts';
+import type { UpcomingChange, UpcomingType } from '../domain/upcoming.ts';
 import type { ProcessorEventRecord } from './processor-events.ts';
 
 /** One page of a list; `nextCursor` is opaque and valid only for the same list with the same filters. */
@@ -33,6 +34,25 @@ export interface DuePurchase {
   siteId: string;
   purchaseId: string;
   dueAt: string;
+}
+
+/** How the sweeper pages through the due index. */
+export interface DueQuery {
+  /** How many whole UTC hours before now's hour are read too (default `DUE_LOOKBACK_HOURS`). */
+  lookbackHours?: number | undefined;
+  limit?: number | undefined;
+  /** The `nextCursor` of the previous page of the same `now` and lookback. */
+  cursor?: string | null | undefined;
+}
+
+/** Overdue actions are looked for this far back; older ones are left to the exact access checks (rule 14). */
+export const DUE_LOOKBACK_HOURS = 24;
+
+/** A calendar window `[from, to)`, optionally of one type. */
+export interface UpcomingQuery {
+  from: Instant;
+  to: Instant;
+  type?: UpcomingType | undefined;
 }
 
 /**
@@ -81,6 +101,21 @@ export interface PurchaseStore {
   ): Promise<Page<Purchase>>;
   /** An offer's purchases, oldest first. */
   listPurchasesByOffer(siteId: string, offerId: string, limit: number, cursor: string | null): Promise<Page<Purchase>>;
-  /** Purchases of every site whose earliest timed action is due at `now` (the sweeper's safety net). */
-  listDue(now: Date, lookbackDays?: number, limit?: number): Promise<DuePurchase[]>;
+  /**
+   * The timed actions of every site due at `now` (inclusive), from the start of the UTC hour `lookbackHours`
+   * before now's: one entry per (purchase, action), so a purchase may appear more than once. Hours oldest
+   * first; within an hour, by shard then due time. The sweeper's safety net, read page by page.
+   */
+  listDue(now: Date, query?: DueQuery): Promise<Page<DuePurchase>>;
+  /**
+   * A site's calendar: its purchases' timed changes with `from <= at < to`, soonest first (then by purchase
+   * and type), optionally of one type. A page may hold fewer than `limit` items while `nextCursor` is not
+   * null (a page walks a bounded number of days); the cursor is valid only for this site, window and type.
+   */
+  listUpcoming(
+    siteId: string,
+    query: UpcomingQuery,
+    limit: number,
+    cursor: string | null,
+  ): Promise<Page<UpcomingChange>>;
 }

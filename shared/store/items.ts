@@ -1,18 +1,25 @@
-import { isRecurring, nextDueAt } from '../domain/billing.ts';
+import { isRecurring } from '../domain/billing.ts';
 import { type RecordedEntry, toEvent } from '../domain/events.ts';
 import { IDEMPOTENCY_RETENTION_DAYS, type IdempotencyRecord } from '../domain/idempotency.ts';
 import type { Purchase } from '../domain/types.ts';
+import {
+  isSwept,
+  possibleUpcomingTypes,
+  type UpcomingChange,
+  type UpcomingType,
+  upcomingChanges,
+} from '../domain/upcoming.ts';
 import type { ProcessorEventRecord } from '../ports/processor-events.ts';
 import { keys } from './keys.ts';
 import type { Item, TransactItem } from './table.ts';
 
 /**
  * How each record is laid out as a table item (keys.ts has the key design). Purchases carry the index keys
- * of the lists they appear in: by offer, by status (recurring only) and by due time (when a timer is due).
+ * of the lists they appear in: by offer and by status (recurring only); their timed changes are items of
+ * their own (`upcomingEntry`), which carry the calendar's and the due index's keys.
  */
 export const items = {
   purchase(purchase: Purchase): Item {
-    const dueAt = nextDueAt(purchase);
     return {
       ...keys.purchase(purchase.siteId, purchase.purchaseId),
       entity: 'purchase',
@@ -20,8 +27,22 @@ export const items = {
       ...(isRecurring(purchase)
         ? keys.byStatus(purchase.siteId, purchase.status, purchase.createdAt, purchase.purchaseId)
         : {}),
-      ...(dueAt ? keys.byDue(dueAt, purchase.siteId, purchase.purchaseId) : {}),
       ...purchase,
+    };
+  },
+
+  /**
+   * One timed change of a purchase: in the site's calendar (gsi5), and, for the three actions a timer
+   * applies, in the sweeper's due index (gsi3). Small (~300 bytes): one write unit.
+   */
+  upcomingEntry(siteId: string, change: UpcomingChange): Item {
+    return {
+      ...keys.upcomingEntry(siteId, change.purchaseId, change.type),
+      entity: 'upcoming',
+      ...keys.byUpcoming(siteId, change.at, change.purchaseId, change.type),
+      ...(isSwept(change.type) ? keys.byDue(change.at, siteId, change.purchaseId, change.type) : {}),
+      siteId,
+      ...change,
     };
   },
 
@@ -83,6 +104,41 @@ export function historyPuts(tableName: string, purchase: Purchase, entries: Reco
       ConditionExpression: 'attribute_not_exists(pk)',
     },
   }));
+}
+
+/**
+ * The calendar entries of a purchase's new state, for its transaction: a put for each timed change it has
+ * ahead, a delete for each type it could have but no longer has (the writer does not know the old state, so
+ * it clears what may be left; deleting an absent item is a no-op). At most four items, none conditional, so
+ * they never change why a transaction is refused, and they go last so the other items keep their positions.
+ */
+export function upcomingWrites(tableName: string, purchase: Purchase): TransactItem[] {
+  const ahead = upcomingChanges(purchase);
+  const present = new Set<UpcomingType>(ahead.map((change) => change.type));
+  const puts: TransactItem[] = ahead.map((change) => ({
+    Put: { TableName: tableName, Item: items.upcomingEntry(purchase.siteId, change) },
+  }));
+  const deletes: TransactItem[] = possibleUpcomingTypes(purchase)
+    .filter((type) => !present.has(type))
+    .map((type) => ({
+      Delete: { TableName: tableName, Key: keys.upcomingEntry(purchase.siteId, purchase.purchaseId, type) },
+    }));
+  return [...puts, ...deletes];
+}
+
+/** The calendar's shape of a stored entry. */
+export function upcomingOf(item: Item): UpcomingChange {
+  const change: UpcomingChange = {
+    at: String(item.at),
+    type: item.type as UpcomingType,
+    purchaseId: String(item.purchaseId),
+    customerId: String(item.customerId),
+    offerId: String(item.offerId),
+    productIds: (item.productIds as string[] | undefined) ?? [],
+  };
+  if (typeof item.amount === 'number') change.amount = item.amount;
+  if (typeof item.currency === 'string') change.currency = item.currency;
+  return change;
 }
 
 /** A put of a processor event that fails when the event was seen: the dedup record of a delivery. */

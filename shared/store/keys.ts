@@ -10,6 +10,7 @@
  * | purchase              | SITE#s#PURCHASE#id                 | PURCHASE                    |
  * | purchase history/event| SITE#s#PURCHASE#id                 | HISTORY#<version>#<n>       |
  * | idempotency key       | SITE#s#PURCHASE#id                 | IDEMPOTENCY#<scope>#<key>   |
+ * | upcoming change entry | SITE#s#PURCHASE#id                 | UPCOMING#<type>             |
  * | processor subscription| PROCESSOR#<proc>#SUB#<subId>       | LINK  (→ siteId, purchaseId)|
  * | processor event seen  | PROCESSOR#<proc>#EVENT#<eventId>   | EVENT                       |
  * | webhook endpoint      | SITE#s                             | WEBHOOK_ENDPOINT#e          |
@@ -24,6 +25,29 @@
  *
  * The customer's copy of each purchase lets an access check be one strongly consistent Query of one
  * partition; it is written in the same transaction as the purchase, so the two never disagree.
+ *
+ * Timed changes (the calendar and the sweeper's due index). A purchase can have several changes ahead at
+ * once (a renewal, an access period ending, a pause ending…), so each (purchase, type) is one small item
+ * beside the purchase (`UPCOMING#<type>`), put or deleted in the purchase's own transaction, and carries the
+ * keys of two sparse indexes:
+ *
+ * | index | partition                              | sort                          | who reads it          |
+ * | ----- | -------------------------------------- | ----------------------------- | --------------------- |
+ * | gsi5  | SITE#s#UPCOMING#<UTC day>              | <at>#<purchaseId>#<type>      | the site's calendar   |
+ * | gsi3  | DUE#<UTC hour>#<shard 00..07>          | <at>#<siteId>#<purchaseId>#<type> | the sweeper (only the three timed actions) |
+ *
+ * Numbers (DESIGN.md §6: 100 000 sites, 50 M purchases, 2 M timed changes on the busiest day):
+ * - Calendar: one partition per site and UTC day. The busiest day's 2 M changes spread over every site that
+ *   has any; even a site holding 1 M monthly subscriptions has ~1 M / 30 ≈ 33 000 renewals a day in its own
+ *   partition, written when each renewal is recorded (~0.4 writes/s on average, far below the 1 000 writes/s a
+ *   partition takes). A 30-day window walks 31 partitions; a page walks at most `UPCOMING_DAYS_PER_PAGE` and
+ *   its cursor remembers the day and the last key, so no request scans the year.
+ * - Sweeper: one partition per UTC hour and shard (8), the shard a hash of (site, purchase). The busiest day's
+ *   2 M due items are ~83 000 an hour on average, ~10 000 per partition; if a third of the day fell in one
+ *   hour (local midnights of the largest time zone) that is 670 000 / 8 ≈ 84 000 per partition, and deleting
+ *   them as timers apply them within ~5 minutes is ~280 writes/s per partition, under the 1 000 writes/s one
+ *   partition takes. Entries are written when the action is scheduled (days before), spread likewise. The
+ *   sweeper reads 8 partitions per hour of its lookback (24 h: 200 small Queries per run, 8 in parallel).
  */
 const SEP = '#';
 
@@ -79,11 +103,35 @@ export const keys = {
     gsi4pk: keys.siteEventsPartition(siteId),
     gsi4sk: `${occurredAt}${SEP}${purchaseId}${SEP}${String(sequence).padStart(10, '0')}`,
   }),
-  duePartition: (day: string) => `DUE${SEP}${day}`,
-  /** Due timers are bucketed per UTC day across sites: only the system sweeper reads this index. */
-  byDue: (dueAt: string, siteId: string, purchaseId: string) => ({
-    gsi3pk: keys.duePartition(dueAt.slice(0, 10)),
-    gsi3sk: `${dueAt}${SEP}${siteId}${SEP}${purchaseId}`,
+  /** One (purchase, type) of the calendar: a small item beside the purchase, written in its transaction. */
+  upcomingEntry: (siteId: string, purchaseId: string, type: string) => ({
+    pk: keys.purchasePartition(siteId, purchaseId),
+    sk: `UPCOMING${SEP}${type}`,
+  }),
+  upcomingEntryPrefix: 'UPCOMING#',
+  /** A site's calendar: one partition per UTC day (`YYYY-MM-DD`), so a big site's year is 366 partitions. */
+  upcomingPartition: (siteId: string, day: string) => `${keys.site(siteId)}${SEP}UPCOMING${SEP}${day}`,
+  byUpcoming: (siteId: string, at: string, purchaseId: string, type: string) => ({
+    gsi5pk: keys.upcomingPartition(siteId, at.slice(0, 10)),
+    gsi5sk: `${at}${SEP}${purchaseId}${SEP}${type}`,
+  }),
+  /** How many write shards each hour of the due index has (see the numbers above). Changing it orphans entries. */
+  dueShards: 8,
+  /** The shard of a purchase's due entries: FNV-1a of (site, purchase), stable across processes and runtimes. */
+  dueShard: (siteId: string, purchaseId: string): number => {
+    let hash = 0x811c9dc5;
+    for (const char of `${siteId}${SEP}${purchaseId}`) {
+      hash ^= char.charCodeAt(0);
+      hash = Math.imul(hash, 0x01000193) >>> 0;
+    }
+    return hash % keys.dueShards;
+  },
+  /** `hour` is `YYYY-MM-DDTHH` (UTC). */
+  duePartition: (hour: string, shard: number) => `DUE${SEP}${hour}${SEP}${String(shard).padStart(2, '0')}`,
+  /** Due timed actions of every site, bucketed per UTC hour and write-sharded: only the system sweeper reads it. */
+  byDue: (dueAt: string, siteId: string, purchaseId: string, type: string) => ({
+    gsi3pk: keys.duePartition(dueAt.slice(0, 13), keys.dueShard(siteId, purchaseId)),
+    gsi3sk: `${dueAt}${SEP}${siteId}${SEP}${purchaseId}${SEP}${type}`,
   }),
   webhookEndpointPrefix: 'WEBHOOK_ENDPOINT#',
   /** Beside the site's catalog: a site has a handful, read once per event by the fan-out. */

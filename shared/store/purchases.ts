@@ -2,25 +2,30 @@ import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentModificationError, ConflictError, DuplicateProcessorEventError } from '../domain/errors.ts';
 import { type DomainEvent, sequenceChange } from '../domain/events.ts';
 import type { Customer, HistoryEntry, Purchase, PurchaseChange } from '../domain/types.ts';
+import type { UpcomingChange } from '../domain/upcoming.ts';
 import type { ProcessorEventRecord } from '../ports/processor-events.ts';
 import type {
   DuePurchase,
+  DueQuery,
   EventFilter,
   Page,
   PurchaseStore,
   SaveOptions,
   SubscriptionFilter,
+  UpcomingQuery,
 } from '../ports/purchases.ts';
-import { historyPuts, items, processorEventPut } from './items.ts';
+import { historyPuts, items, processorEventPut, upcomingWrites } from './items.ts';
 import { keys } from './keys.ts';
 import { queryPage } from './pagination.ts';
 import { TABLE_SCHEMA } from './schema.ts';
 import { cancellationReasons, type Item, strip, type Table, type TransactItem } from './table.ts';
+import { listDue, listUpcoming } from './upcoming.ts';
 
 /**
  * DynamoDB implementation of PurchaseStore. Every change is one transaction: the purchase (conditioned on its
  * version and from-statuses), the customer's access copy, the history entries and, when given, the processor
- * event and the completed idempotency key, so an update is never lost and history never lies.
+ * event and the completed idempotency key, so an update is never lost and history never lies; and, last, the
+ * purchase's timed-change entries (calendar and due index, items.ts `upcomingWrites`).
  */
 export class DynamoPurchaseStore implements PurchaseStore {
   constructor(private readonly table: Table) {}
@@ -48,6 +53,7 @@ export class DynamoPurchaseStore implements PurchaseStore {
         }) - 1
       : -1;
     const eventIndex = processorEvent ? transaction.push(processorEventPut(TableName, processorEvent)) - 1 : -1;
+    transaction.push(...upcomingWrites(TableName, purchase));
     try {
       await this.table.db.send(new TransactWriteCommand({ TransactItems: transaction }));
     } catch (error) {
@@ -113,6 +119,7 @@ export class DynamoPurchaseStore implements PurchaseStore {
         },
       });
     }
+    transaction.push(...upcomingWrites(TableName, purchase));
     try {
       await this.table.db.send(new TransactWriteCommand({ TransactItems: transaction }));
     } catch (error) {
@@ -232,27 +239,17 @@ export class DynamoPurchaseStore implements PurchaseStore {
     );
   }
 
-  /** From the due index: one partition per UTC day, `lookbackDays` back, so no single partition holds "today". */
-  async listDue(now: Date, lookbackDays = 7, limit = 500): Promise<DuePurchase[]> {
-    const result: DuePurchase[] = [];
-    const nowInstant = now.toISOString();
-    for (let daysBack = lookbackDays; daysBack >= 0 && result.length < limit; daysBack--) {
-      const day = new Date(now.getTime() - daysBack * 86_400_000).toISOString().slice(0, 10);
-      const found = await this.table.queryAll({
-        IndexName: TABLE_SCHEMA.byDue.indexName,
-        KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk <= :now',
-        ExpressionAttributeValues: { ':pk': keys.duePartition(day), ':now': `${nowInstant}#~` },
-        ProjectionExpression: 'siteId, purchaseId, gsi3sk',
-      });
-      for (const item of found) {
-        result.push({
-          siteId: String(item.siteId),
-          purchaseId: String(item.purchaseId),
-          dueAt: String(item.gsi3sk).split('#')[0]!,
-        });
-      }
-    }
-    return result.slice(0, limit);
+  listDue(now: Date, query?: DueQuery): Promise<Page<DuePurchase>> {
+    return listDue(this.table, now, query);
+  }
+
+  listUpcoming(
+    siteId: string,
+    query: UpcomingQuery,
+    limit: number,
+    cursor: string | null,
+  ): Promise<Page<UpcomingChange>> {
+    return listUpcoming(this.table, siteId, query, limit, cursor);
   }
 }
 

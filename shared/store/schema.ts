@@ -9,10 +9,12 @@ export const TABLE_SCHEMA = {
   byOffer: { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
   /** Subscriptions and payment plans of a site, grouped by status (the subscriptions list). */
   byStatus: { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
-  /** Purchases with a timed action due (the sweeper's safety net), bucketed by UTC day. */
+  /** Timed actions due (the sweeper's safety net), every site's, by UTC hour and write shard (keys.ts). */
   byDue: { indexName: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
   /** A site's domain events, oldest first (`GET /sites/{siteId}/events`); a site's partition, no global one. */
   siteEvents: { indexName: 'gsi4', partitionKey: 'gsi4pk', sortKey: 'gsi4sk' },
+  /** A site's calendar of timed changes (`GET /sites/{siteId}/upcoming`), one partition per site and UTC day. */
+  upcoming: { indexName: 'gsi5', partitionKey: 'gsi5pk', sortKey: 'gsi5sk' },
 } as const;
 
 export const GLOBAL_INDEXES = [
@@ -20,6 +22,7 @@ export const GLOBAL_INDEXES = [
   TABLE_SCHEMA.byStatus,
   TABLE_SCHEMA.byDue,
   TABLE_SCHEMA.siteEvents,
+  TABLE_SCHEMA.upcoming,
 ] as const;
 
 /** CreateTable input shared by the local runtime and the tests (the stack mirrors it with CDK types). */

@@ -11,7 +11,20 @@ export type Item = Record<string, unknown>;
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /** Attributes that exist for the table (keys, index keys, TTL, entity tag), never part of a domain record. */
-const TABLE_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'entity', 'ttl'];
+const TABLE_ATTRIBUTES = [
+  'pk',
+  'sk',
+  'gsi1pk',
+  'gsi1sk',
+  'gsi2pk',
+  'gsi2sk',
+  'gsi3pk',
+  'gsi3sk',
+  'gsi5pk',
+  'gsi5sk',
+  'entity',
+  'ttl',
+];
 
 /** The domain record an item holds, without the table's own attributes. */
 export function strip<T>(item: Item | undefined): T | null {

@@ -9,9 +9,10 @@ import {
 import { type DomainEvent, eventId, sequenceChange } from '../../shared/domain/events.ts';
 import type { IdempotencyRecord } from '../../shared/domain/idempotency.ts';
 import type { HistoryEntry, Purchase, PurchaseChange, PurchaseStatus } from '../../shared/domain/types.ts';
+import type { UpcomingChange } from '../../shared/domain/upcoming.ts';
 import { purchaseView } from '../../shared/domain/views.ts';
 import type { ProcessorEventRecord } from '../../shared/ports/processor-events.ts';
-import type { Page } from '../../shared/ports/purchases.ts';
+import type { DuePurchase, Page, UpcomingQuery } from '../../shared/ports/purchases.ts';
 import type { Stores } from '../../shared/ports/stores.ts';
 
 /**
@@ -921,7 +922,6 @@ export function describeStoreContract(name: string, makeStores: () => Stores | P
       const quietDay = () => new Date(firstQuietDay + quietDays++ * 30 * 86_400_000);
       const shift = (now: Date, ms: number) => new Date(now.getTime() + ms).toISOString();
       const HOUR = 3_600_000;
-      const DAY = 24 * HOUR;
 
       async function pendingCancellation(siteId: string, effectiveAt: string, overrides: Partial<Purchase> = {}) {
         return created({
@@ -938,52 +938,276 @@ export function describeStoreContract(name: string, makeStores: () => Stores | P
         });
       }
 
-      it('lists what is due at now (inclusive), in due order, from the lookback days only', async () => {
+      /** Every page of the due index at `now`, `limit` at a time. */
+      async function allDue(now: Date, query: { lookbackHours?: number; limit?: number } = {}) {
+        const pages: DuePurchase[][] = [];
+        let cursor: string | null = null;
+        do {
+          const page: Page<DuePurchase> = await stores.purchases.listDue(now, { ...query, cursor });
+          expect(page.items.length).toBeLessThanOrEqual(query.limit ?? 200);
+          pages.push(page.items);
+          cursor = page.nextCursor;
+        } while (cursor !== null && pages.length < 100);
+        expect(cursor).toBeNull();
+        return pages.flat();
+      }
+      const bySortOrder = (a: DuePurchase, b: DuePurchase) =>
+        `${a.dueAt}${a.purchaseId}` < `${b.dueAt}${b.purchaseId}` ? -1 : 1;
+
+      it('lists each due action once, up to now inclusive, from the hour `lookbackHours` before now', async () => {
         const now = quietDay();
         const siteId = uid('site');
         const hourAgo = await pendingCancellation(siteId, shift(now, -HOUR));
         const exactlyNow = await pendingCancellation(siteId, now.toISOString());
         await pendingCancellation(siteId, shift(now, 1000));
-        const sevenDaysAgoAtMidnight = new Date(now.getTime() - 7 * DAY);
-        sevenDaysAgoAtMidnight.setUTCHours(0, 0, 0, 0);
-        const lastBucket = await pendingCancellation(siteId, sevenDaysAgoAtMidnight.toISOString());
-        const eightDaysAgo = await pendingCancellation(siteId, shift(now, -8 * DAY));
+        const firstHour = new Date(now.getTime() - 24 * HOUR);
+        firstHour.setUTCMinutes(0, 0, 0);
+        const lastBucket = await pendingCancellation(siteId, firstHour.toISOString());
+        await pendingCancellation(siteId, shift(firstHour, -1));
         const periodEnd = await created({
           siteId,
-          accessPeriodEndsAt: shift(now, -3 * DAY),
-          accessEndsAt: shift(now, -3 * DAY),
+          accessPeriodEndsAt: shift(now, -3 * HOUR),
+          accessEndsAt: shift(now, -3 * HOUR),
         });
         await created({ siteId, status: 'canceled', accessPeriodEndsAt: shift(now, -HOUR) });
 
-        const due = (await stores.purchases.listDue(now)).filter((d) => d.siteId === siteId);
-        expect(due).toEqual([
-          { siteId, purchaseId: lastBucket.purchaseId, dueAt: sevenDaysAgoAtMidnight.toISOString() },
-          { siteId, purchaseId: periodEnd.purchaseId, dueAt: shift(now, -3 * DAY) },
+        const due = (await allDue(now, { limit: 2 })).filter((d) => d.siteId === siteId);
+
+        expect(due.sort(bySortOrder)).toEqual([
+          { siteId, purchaseId: lastBucket.purchaseId, dueAt: firstHour.toISOString() },
+          { siteId, purchaseId: periodEnd.purchaseId, dueAt: shift(now, -3 * HOUR) },
           { siteId, purchaseId: hourAgo.purchaseId, dueAt: shift(now, -HOUR) },
           { siteId, purchaseId: exactlyNow.purchaseId, dueAt: now.toISOString() },
         ]);
-        const longer = (await stores.purchases.listDue(now, 10)).filter((d) => d.siteId === siteId);
-        expect(longer.map((d) => d.purchaseId)).toEqual([eightDaysAgo.purchaseId, ...due.map((d) => d.purchaseId)]);
-        const todayOnly = (await stores.purchases.listDue(now, 0)).filter((d) => d.siteId === siteId);
-        expect(todayOnly.map((d) => d.purchaseId)).toEqual([hourAgo.purchaseId, exactlyNow.purchaseId]);
-      });
+        const thisHourOnly = (await allDue(now, { lookbackHours: 0 })).filter((d) => d.siteId === siteId);
+        const expected = [hourAgo, exactlyNow].filter((p) => {
+          const dueAt = p.cancellation!.effectiveAt;
+          return dueAt.slice(0, 13) === now.toISOString().slice(0, 13);
+        });
+        expect(thisHourOnly.map((d) => d.purchaseId).sort()).toEqual(expected.map((p) => p.purchaseId).sort());
+      }, 30_000);
 
-      it('uses the earliest pending action, follows changes, and stops at the limit', async () => {
+      it('reads hours oldest first, page by page, with every shard of an hour', async () => {
+        const now = quietDay();
+        const siteId = uid('site');
+        const made: Purchase[] = [];
+        // Enough purchases to land in several shards of two hours.
+        for (let i = 0; i < 12; i++)
+          made.push(await pendingCancellation(siteId, shift(now, -(1 + (i % 2) * 2) * HOUR)));
+
+        const due = (await allDue(now, { limit: 3, lookbackHours: 4 })).filter((d) => d.siteId === siteId);
+
+        expect(due.map((d) => d.purchaseId).sort()).toEqual(made.map((p) => p.purchaseId).sort());
+        const hours = due.map((d) => d.dueAt.slice(0, 13));
+        expect(hours).toEqual([...hours].sort());
+      }, 30_000);
+
+      it('has one entry per action, and a change removes an entry in the same write', async () => {
         const now = quietDay();
         const siteId = uid('site');
         const both = await pendingCancellation(siteId, shift(now, -2 * HOUR), {
           accessPeriodEndsAt: shift(now, -HOUR),
         });
-        const later = await pendingCancellation(siteId, shift(now, -HOUR / 2));
-        await expect(stores.purchases.listDue(now, 1, 1)).resolves.toEqual([
+        const twice = (await allDue(now, { lookbackHours: 3 })).filter((d) => d.siteId === siteId);
+        expect(twice.sort(bySortOrder)).toEqual([
           { siteId, purchaseId: both.purchaseId, dueAt: shift(now, -2 * HOUR) },
+          { siteId, purchaseId: both.purchaseId, dueAt: shift(now, -HOUR) },
         ]);
         // Stopping the cancellation leaves only the access period due.
         await stores.purchases.savePurchase(changed(both, { status: 'active', cancellation: null }), both.version);
-        await expect(stores.purchases.listDue(now, 1)).resolves.toEqual([
-          { siteId, purchaseId: both.purchaseId, dueAt: shift(now, -HOUR) },
-          { siteId, purchaseId: later.purchaseId, dueAt: shift(now, -HOUR / 2) },
-        ]);
+        await expect(
+          allDue(now, { lookbackHours: 3 }).then((all) => all.filter((d) => d.siteId === siteId)),
+        ).resolves.toEqual([{ siteId, purchaseId: both.purchaseId, dueAt: shift(now, -HOUR) }]);
+      }, 30_000);
+
+      it('refuses a cursor of another run (another now) or a forged one', async () => {
+        const now = quietDay();
+        const siteId = uid('site');
+        for (let i = 0; i < 3; i++) await pendingCancellation(siteId, shift(now, -HOUR));
+        const first = await stores.purchases.listDue(now, { limit: 1, lookbackHours: 2 });
+        expect(first.nextCursor).not.toBeNull();
+
+        await expect(
+          stores.purchases.listDue(new Date(now.getTime() + 1), {
+            limit: 1,
+            lookbackHours: 2,
+            cursor: first.nextCursor,
+          }),
+        ).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(
+          stores.purchases.listDue(now, { limit: 1, lookbackHours: 2, cursor: 'forged' }),
+        ).rejects.toBeInstanceOf(InvalidInputError);
+      }, 30_000);
+    });
+
+    describe('listUpcoming', () => {
+      const T = '2026-06-01T00:00:00.000Z';
+      const at = (days: number, ms = 0) => new Date(Date.parse(T) + days * 86_400_000 + ms).toISOString();
+      const window = { from: T, to: at(30) };
+      const subscription = (siteId: string, overrides: Partial<Purchase> = {}) =>
+        created({ siteId, currentPeriodEnd: at(10), ...overrides });
+      const plan = (siteId: string, overrides: Partial<Purchase> = {}) =>
+        created({
+          siteId,
+          kind: 'payment_plan',
+          price: {
+            type: 'payment_plan',
+            amount: 10000,
+            currency: 'eur',
+            installments: 3,
+            interval: 'month',
+            intervalCount: 1,
+          },
+          installments: { paid: 1, total: 3 },
+          currentPeriodEnd: at(2),
+          ...overrides,
+        });
+      const cancellation = (effectiveAt: string) => ({
+        when: 'date' as const,
+        effectiveAt,
+        requestedBy: { type: 'admin' as const, email: 'owner@example.com' },
+        requestedAt: T0,
+      });
+
+      async function allUpcoming(siteId: string, query: UpcomingQuery, limit: number) {
+        const pages: UpcomingChange[][] = [];
+        let cursor: string | null = null;
+        do {
+          const page: Page<UpcomingChange> = await stores.purchases.listUpcoming(siteId, query, limit, cursor);
+          expect(page.items.length).toBeLessThanOrEqual(limit);
+          pages.push(page.items);
+          cursor = page.nextCursor;
+        } while (cursor !== null && pages.length < 100);
+        expect(cursor).toBeNull();
+        return { pages, items: pages.flat() };
+      }
+
+      /** One site with one change of every type, soonest first, and what the calendar must show of it. */
+      async function aCalendar(siteId: string) {
+        const period = await created({
+          siteId,
+          kind: 'free',
+          price: { type: 'free' },
+          processor: 'none',
+          processorSubscriptionId: null,
+          currentPeriodStart: null,
+          currentPeriodEnd: null,
+          accessPeriodEndsAt: at(1),
+          accessEndsAt: at(1),
+          products: [
+            { productId: 'course', access: 'active', revokedAt: null, revokedBy: null, label: null },
+            { productId: 'extra', access: 'revoked', revokedAt: T0, revokedBy: null, label: 'Revoked' },
+          ],
+        });
+        const installment = await plan(siteId);
+        const paused = await subscription(siteId, { status: 'paused', pause: { pausedAt: T0, resumesAt: at(3) } });
+        const pending = await subscription(siteId, {
+          status: 'pending_cancellation',
+          cancellation: cancellation(at(5)),
+          accessEndsAt: at(5),
+        });
+        const renewing = await subscription(siteId);
+        const base = (p: Purchase) => ({ purchaseId: p.purchaseId, customerId: p.customerId, offerId: p.offerId });
+        return {
+          purchases: { period, installment, paused, pending, renewing },
+          expected: [
+            { ...base(period), at: at(1), type: 'access_period_ends', productIds: ['course'] },
+            {
+              ...base(installment),
+              at: at(2),
+              type: 'installment',
+              productIds: ['course'],
+              amount: 10000,
+              currency: 'eur',
+            },
+            { ...base(paused), at: at(3), type: 'pause_ends', productIds: ['course'] },
+            { ...base(pending), at: at(5), type: 'cancellation_effective', productIds: ['course'] },
+            {
+              ...base(renewing),
+              at: at(10),
+              type: 'renewal',
+              productIds: ['course'],
+              amount: 2900,
+              currency: 'usd',
+            },
+          ] as UpcomingChange[],
+        };
+      }
+
+      it("lists a site's timed changes in [from, to), soonest first, with amounts; nothing of another site", async () => {
+        const siteId = uid('site');
+        const { expected } = await aCalendar(siteId);
+        await aCalendar(uid('site'));
+        await subscription(siteId, { currentPeriodEnd: at(30) }); // at `to`: outside
+        await subscription(siteId, { currentPeriodEnd: at(0, -1) }); // before `from`: outside
+        await subscription(siteId, { status: 'canceled', currentPeriodEnd: at(4) }); // ended: nothing ahead
+        await created({ ...oneTime({ siteId }) }); // nothing timed at all
+
+        const page = await stores.purchases.listUpcoming(siteId, window, 50, null);
+
+        expect(page).toEqual({ items: expected, nextCursor: null });
+      });
+
+      it('pages with a cursor bound to the site, window and type', async () => {
+        const siteId = uid('site');
+        const { expected } = await aCalendar(siteId);
+
+        const { pages, items } = await allUpcoming(siteId, window, 2);
+
+        expect(items).toEqual(expected);
+        expect(pages[0]).toHaveLength(2);
+        const cursor = (await stores.purchases.listUpcoming(siteId, window, 2, null)).nextCursor!;
+        const refused = [
+          stores.purchases.listUpcoming(uid('site'), window, 2, cursor),
+          stores.purchases.listUpcoming(siteId, { ...window, to: at(31) }, 2, cursor),
+          stores.purchases.listUpcoming(siteId, { ...window, type: 'renewal' }, 2, cursor),
+          stores.purchases.listUpcoming(siteId, window, 2, 'forged'),
+          stores.purchases.listUpcoming(siteId, window, 2, Buffer.from('{"list":"x","at":0}').toString('base64url')),
+        ];
+        for (const attempt of refused) await expect(attempt).rejects.toBeInstanceOf(InvalidInputError);
+      });
+
+      it('filters by type, and walks a long window with entries far apart', async () => {
+        const siteId = uid('site');
+        const { expected } = await aCalendar(siteId);
+        const late = await subscription(siteId, { currentPeriodEnd: at(300) });
+
+        const renewals = await allUpcoming(siteId, { ...window, type: 'renewal' }, 10);
+        const year = await allUpcoming(siteId, { from: T, to: at(366) }, 10);
+
+        expect(renewals.items).toEqual(expected.filter((c) => c.type === 'renewal'));
+        expect(year.items.map((c) => c.purchaseId)).toEqual([...expected.map((c) => c.purchaseId), late.purchaseId]);
+      });
+
+      it("follows the purchase's changes in the same write: moved, replaced, removed", async () => {
+        const siteId = uid('site');
+        const p = await subscription(siteId);
+        const types = async () =>
+          (await stores.purchases.listUpcoming(siteId, window, 10, null)).items.map((c) => `${c.type}@${c.at}`);
+        expect(await types()).toEqual([`renewal@${at(10)}`]);
+
+        const pending = changed(p, { status: 'pending_cancellation', cancellation: cancellation(at(4)) });
+        await stores.purchases.savePurchase(pending, p.version);
+        expect(await types()).toEqual([`cancellation_effective@${at(4)}`]);
+
+        const stopped = changed(pending.purchase, { status: 'active', cancellation: null, currentPeriodEnd: at(12) });
+        await stores.purchases.savePurchase(stopped, pending.purchase.version);
+        expect(await types()).toEqual([`renewal@${at(12)}`]);
+
+        const ended = changed(stopped.purchase, { status: 'canceled' });
+        await stores.purchases.savePurchase(ended, stopped.purchase.version);
+        expect(await types()).toEqual([]);
+      });
+
+      it('a refused write changes nothing in the calendar', async () => {
+        const siteId = uid('site');
+        const p = await subscription(siteId);
+
+        await expect(
+          stores.purchases.savePurchase(changed(p, { status: 'canceled' }), p.version + 5),
+        ).rejects.toBeInstanceOf(ConcurrentModificationError);
+
+        expect((await stores.purchases.listUpcoming(siteId, window, 10, null)).items).toHaveLength(1);
       });
     });
   });

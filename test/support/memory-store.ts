@@ -1,4 +1,4 @@
-import { isRecurring, nextDueAt } from '../../shared/domain/billing.ts';
+import { isRecurring } from '../../shared/domain/billing.ts';
 import {
   ConcurrentModificationError,
   ConflictError,
@@ -16,18 +16,24 @@ import type {
   PurchaseChange,
   SiteSettings,
 } from '../../shared/domain/types.ts';
+import { isSwept, type UpcomingChange, upcomingChanges, upcomingSortKey } from '../../shared/domain/upcoming.ts';
 import { type CatalogStore, DEFAULT_SETTINGS } from '../../shared/ports/catalog.ts';
 import type { IdempotencyStore } from '../../shared/ports/idempotency.ts';
 import type { ProcessorEventRecord, ProcessorEventStore } from '../../shared/ports/processor-events.ts';
-import type {
-  DuePurchase,
-  EventFilter,
-  Page,
-  PurchaseStore,
-  SaveOptions,
-  SubscriptionFilter,
+import {
+  DUE_LOOKBACK_HOURS,
+  type DuePurchase,
+  type DueQuery,
+  type EventFilter,
+  type Page,
+  type PurchaseStore,
+  type SaveOptions,
+  type SubscriptionFilter,
+  type UpcomingQuery,
 } from '../../shared/ports/purchases.ts';
 import type { Stores } from '../../shared/ports/stores.ts';
+import { keys } from '../../shared/store/keys.ts';
+import { dueHours } from '../../shared/store/upcoming.ts';
 import { compare, copy, page } from './memory-paging.ts';
 
 /**
@@ -277,25 +283,50 @@ class MemoryPurchaseStore implements PurchaseStore {
   }
 
   /**
-   * Like the due index: one bucket per UTC day, from the day `lookbackDays` before `now` to today, oldest
-   * first; within a bucket by `dueAt#siteId#purchaseId`, up to `now` inclusive.
+   * Like the due index: the three timed actions of each purchase (its calendar entries that a timer applies),
+   * in the order the DynamoDB walk reads them: hour bucket oldest first, then shard, then `dueAt#site#purchase#type`,
+   * up to `now` inclusive. The entries are derived from the stored state, which is what the DynamoDB store
+   * writes them from in the same transaction.
    */
-  async listDue(now: Date, lookbackDays = 7, limit = 500): Promise<DuePurchase[]> {
-    const days = new Set<string>();
-    for (let back = lookbackDays; back >= 0; back--) {
-      days.add(new Date(now.getTime() - back * 86_400_000).toISOString().slice(0, 10));
-    }
+  async listDue(now: Date, query: DueQuery = {}): Promise<Page<DuePurchase>> {
+    const lookbackHours = query.lookbackHours ?? DUE_LOOKBACK_HOURS;
+    const hours = new Set(dueHours(now, lookbackHours));
     const upTo = `${now.toISOString()}#~`;
-    return [...this.t.purchases.values()]
-      .flatMap((p) => {
-        const dueAt = nextDueAt(p);
-        return dueAt ? [{ siteId: p.siteId, purchaseId: p.purchaseId, dueAt }] : [];
-      })
-      .map((due) => ({ due, sortKey: `${due.dueAt}#${due.siteId}#${due.purchaseId}` }))
-      .filter(({ due, sortKey }) => days.has(due.dueAt.slice(0, 10)) && sortKey <= upTo)
-      .sort((a, b) => compare(a.sortKey, b.sortKey))
-      .slice(0, limit)
-      .map(({ due }) => due);
+    const rows = [...this.t.purchases.values()].flatMap((p) =>
+      upcomingChanges(p)
+        .filter((change) => isSwept(change.type))
+        .map((change) => {
+          const sortKey = `${change.at}#${p.siteId}#${p.purchaseId}#${change.type}`;
+          const shard = String(keys.dueShard(p.siteId, p.purchaseId)).padStart(2, '0');
+          return {
+            sortKey: `${change.at.slice(0, 13)}#${shard}#${sortKey}`,
+            inRange: hours.has(change.at.slice(0, 13)) && sortKey <= upTo,
+            item: { siteId: p.siteId, purchaseId: p.purchaseId, dueAt: change.at },
+          };
+        }),
+    );
+    const list = ['due', now.toISOString(), String(lookbackHours)];
+    return page(
+      rows.filter((row) => row.inRange),
+      list,
+      query.limit ?? 200,
+      query.cursor ?? null,
+    );
+  }
+
+  /** Like the calendar index: a site's entries with `from <= at < to`, by `at#purchaseId#type`. */
+  async listUpcoming(
+    siteId: string,
+    query: UpcomingQuery,
+    limit: number,
+    cursor: string | null,
+  ): Promise<Page<UpcomingChange>> {
+    const rows = this.ofSite(siteId)
+      .flatMap((p) => upcomingChanges(p))
+      .filter((change) => change.at >= query.from && change.at < query.to)
+      .filter((change) => !query.type || change.type === query.type)
+      .map((change) => ({ sortKey: upcomingSortKey(change), item: change }));
+    return page(rows, ['upcoming', siteId, query.from, query.to, query.type ?? null], limit, cursor);
   }
 
   private historyOf(siteId: string, purchaseId: string): HistoryRow[] {
