@@ -43,7 +43,8 @@ const OFFER_ID = 'monthly';
  *    order, on two subscriptions of their own:
  *    the bare TransactWriteItems a delivery writes (purchase Put conditioned on version, customer copy,
  *    one history entry, the event record conditioned on attribute_not_exists), and the full sequence a
- *    delivery sends (GetItem event record, GetItem processor link, GetItem purchase, then that transaction).
+ *    delivery sends (one GetItem of the purchase, found by the id derived from its subscription, then that
+ *    transaction; the event record is no longer read first: its condition in the transaction dedups).
  */
 export const webhooks: Section = {
   id: 'webhooks',
@@ -241,11 +242,20 @@ export const webhooks: Section = {
     const ratioVsEq = applied.median / eq.median;
     const budgets: Budget[] = [
       {
-        name: 'webhook delivery / raw 3 GetItem + TransactWrite (medians)',
+        name: 'webhook delivery / raw GetItem + TransactWrite (medians)',
         measured: ratioVsEq,
         limit: 1.5,
         format: fmt.ratio,
       },
+      {
+        // Issue 11: applied deliveries/s ≥ 0.8 × raw 4-Put transactions/s, i.e. mean time ≤ 1.25 × raw.
+        name: 'webhook delivery / raw 4-Put TransactWrite (medians; ≤ 1.25 = rate ≥ 0.8×)',
+        measured: applied.median / tx.median,
+        limit: 1.25,
+        format: fmt.ratio,
+      },
+      { name: 'DynamoDB reads per applied delivery', measured: appliedPerCall.reads, limit: 1, format: fmt.count },
+      { name: 'DynamoDB reads per duplicate delivery', measured: duplicatePerCall.reads, limit: 1, format: fmt.count },
     ];
     return {
       tables: [
@@ -255,7 +265,7 @@ export const webhooks: Section = {
             row('a. subscription.updated, applied (handler)', applied, appliedSamples),
             row('b. redelivery, duplicate (handler)', duplicate, duplicateSamples),
             row('c. raw TransactWriteItems, 4 Puts', tx, rawTxSamples),
-            row('c. raw 3 GetItem + TransactWriteItems, 4 Puts', eq, rawEqSamples),
+            row('c. raw GetItem + TransactWriteItems, 4 Puts', eq, rawEqSamples),
             row('   raw GetItem of the event record', get, rawGetSamples),
           ],
         },
@@ -267,7 +277,7 @@ export const webhooks: Section = {
               fmt.ratio(applied.median / tx.median),
               fmt.ratio(tx.mean / applied.mean),
             ],
-            ['applied vs raw 3 GetItem + TransactWriteItems', fmt.ratio(ratioVsEq), fmt.ratio(eq.mean / applied.mean)],
+            ['applied vs raw GetItem + TransactWriteItems', fmt.ratio(ratioVsEq), fmt.ratio(eq.mean / applied.mean)],
             [
               'duplicate vs raw GetItem',
               fmt.ratio(duplicate.median / get.median),
@@ -297,13 +307,14 @@ export const webhooks: Section = {
         `sequential, one delivery at a time: ${perSecond(appliedSamples).toFixed(0)} deliveries/s (verified, ` +
           `deduplicated, written) vs ${perSecond(rawTxSamples).toFixed(0)} raw 4-Put transactions/s: deliveries/s ÷ ` +
           `raw writes/s = ${fmt.ratio(perSecond(appliedSamples) / perSecond(rawTxSamples))} (info); ` +
-          `${perSecond(rawEqSamples).toFixed(0)} raw 3-Get + transaction sequences/s`,
+          `${perSecond(rawEqSamples).toFixed(0)} raw Get + transaction sequences/s`,
         `redeliveries: ${perSecond(duplicateSamples).toFixed(0)}/s; ${duplicatesOk ? 'all' : 'NOT all'} ` +
           `${DUPLICATES} answered duplicate with no history entry and no version change`,
         'every timed delivery carries a real Stripe-Signature (HMAC-SHA256, constructEvent via the translator); ' +
           'signing happens before timing, as Stripe signs and the endpoint only verifies',
-        'the 1.5× budget compares against the raw calls a delivery makes (GetItem event record, GetItem link, ' +
-          'GetItem purchase, TransactWriteItems of 4 Puts); the bare transaction is informational',
+        'the 1.5× budget compares against the raw calls a delivery makes (GetItem of the purchase, ' +
+          'TransactWriteItems of 4 Puts); the 1.25× budget against the bare transaction (rate ≥ 0.8×); a delivery ' +
+          'also writes the calendar entries its change moved (upcoming), which the raw 4-Put transaction does not',
       ],
       errors,
     };
@@ -533,14 +544,10 @@ function rawCalls(
     async transaction() {
       txItem = await transaction(txItem!, targets.tx.purchaseId, newEventId());
     },
-    /** What one applied delivery sends: three consistent reads, then the transaction. */
+    /** What one applied delivery sends: one consistent read of the purchase, then the transaction. */
     async readsThenTransaction() {
-      const eventId = newEventId();
-      if (await get(keys.processorEvent('stripe', eventId))) throw new Error(`raw: event ${eventId} seen`);
-      const link = await get(keys.processorLink('stripe', targets.eq.subscriptionId));
-      if (!link) throw new Error(`raw: no link for ${targets.eq.subscriptionId}`);
-      const current = await getPurchase(String(link.purchaseId));
-      await transaction(current, targets.eq.purchaseId, eventId);
+      const current = await getPurchase(targets.eq.purchaseId);
+      await transaction(current, targets.eq.purchaseId, newEventId());
     },
     /** What one redelivery sends: the consistent read that finds its event record. */
     async getEventRecord(eventId: string) {

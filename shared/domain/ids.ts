@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as z from 'zod';
 
 /**
@@ -32,3 +33,15 @@ export const processorId = z
   .min(1, PROCESSOR_ID_RULE)
   .max(PROCESSOR_ID_MAX, PROCESSOR_ID_RULE)
   .regex(PROCESSOR_ID_PATTERN, PROCESSOR_ID_RULE);
+
+/**
+ * The purchase id of a processor subscription: derived from the subscription, so that a webhook naming its
+ * site (Stripe metadata, PayPal custom_id) reads the purchase with one GetItem and no link lookup first.
+ * Stripe and native share Stripe's id space (subscription ids are unique across accounts); PayPal has its
+ * own. Purchases linked before this rule have random ids: they are still found through the processor link.
+ */
+export function linkedPurchaseId(processor: 'stripe' | 'native' | 'paypal', subscriptionId: string): string {
+  const family = processor === 'paypal' ? 'paypal' : 'stripe';
+  const digest = createHash('sha256').update(`${family}:${subscriptionId}`).digest('hex').slice(0, 26);
+  return `pur_${family === 'paypal' ? 'pp' : 'st'}${digest}`;
+}

@@ -18,6 +18,12 @@ export interface SaveOptions {
   processorEvent?: ProcessorEventRecord | undefined;
   /** The caller's Idempotency-Key, completed with the answer; only while still pending with this fingerprint. */
   idempotency?: IdempotencyRecord | undefined;
+  /**
+   * The purchase as read at `expectedVersion`. With it only the timed-change entries that differ are written
+   * (the write is conditioned on that version, so the stored entries are exactly `before`'s); without it
+   * every entry the purchase could have is rewritten or cleared.
+   */
+  before?: Purchase | undefined;
 }
 
 export interface SubscriptionFilter {

@@ -112,13 +112,21 @@ export function historyPuts(tableName: string, purchase: Purchase, entries: Reco
  * it clears what may be left; deleting an absent item is a no-op). At most four items, none conditional, so
  * they never change why a transaction is refused, and they go last so the other items keep their positions.
  */
-export function upcomingWrites(tableName: string, purchase: Purchase): TransactItem[] {
+export function upcomingWrites(tableName: string, purchase: Purchase, before?: Purchase | null): TransactItem[] {
   const ahead = upcomingChanges(purchase);
   const present = new Set<UpcomingType>(ahead.map((change) => change.type));
-  const puts: TransactItem[] = ahead.map((change) => ({
-    Put: { TableName: tableName, Item: items.upcomingEntry(purchase.siteId, change) },
-  }));
-  const deletes: TransactItem[] = possibleUpcomingTypes(purchase)
+  // `before` (null: a new purchase) is what the stored entries say now: write only what differs.
+  const stored =
+    before === undefined
+      ? null
+      : new Map((before ? upcomingChanges(before) : []).map((change) => [change.type, JSON.stringify(change)]));
+  const puts: TransactItem[] = ahead
+    .filter((change) => stored?.get(change.type) !== JSON.stringify(change))
+    .map((change) => ({
+      Put: { TableName: tableName, Item: items.upcomingEntry(purchase.siteId, change) },
+    }));
+  const candidates = stored ? [...stored.keys()] : possibleUpcomingTypes(purchase);
+  const deletes: TransactItem[] = candidates
     .filter((type) => !present.has(type))
     .map((type) => ({
       Delete: { TableName: tableName, Key: keys.upcomingEntry(purchase.siteId, purchase.purchaseId, type) },

@@ -53,7 +53,7 @@ export class DynamoPurchaseStore implements PurchaseStore {
         }) - 1
       : -1;
     const eventIndex = processorEvent ? transaction.push(processorEventPut(TableName, processorEvent)) - 1 : -1;
-    transaction.push(...upcomingWrites(TableName, purchase));
+    transaction.push(...upcomingWrites(TableName, purchase, null));
     try {
       await this.table.db.send(new TransactWriteCommand({ TransactItems: transaction }));
     } catch (error) {
@@ -61,14 +61,15 @@ export class DynamoPurchaseStore implements PurchaseStore {
       if (processorEvent && reasons?.[eventIndex] === 'ConditionalCheckFailed') {
         throw new DuplicateProcessorEventError(processorEvent.eventId);
       }
-      if (reasons?.[0] === 'ConditionalCheckFailed') {
-        throw new ConflictError(`purchase ${purchase.purchaseId} already exists`);
-      }
+      // A processor subscription's purchase id is derived from it: linking it twice fails both conditions.
       if (reasons?.[linkIndex] === 'ConditionalCheckFailed') {
         throw new ConflictError(
           `${purchase.processor} subscription ${subscriptionId} already belongs to another purchase`,
           [{ field: 'processorSubscriptionId', message: 'already linked to another purchase' }],
         );
+      }
+      if (reasons?.[0] === 'ConditionalCheckFailed') {
+        throw new ConflictError(`purchase ${purchase.purchaseId} already exists`);
       }
       // Another transaction was writing one of these items at the same moment (real DynamoDB; Local runs
       // transactions one at a time): the caller re-reads and decides again, as after a version conflict.
@@ -119,7 +120,7 @@ export class DynamoPurchaseStore implements PurchaseStore {
         },
       });
     }
-    transaction.push(...upcomingWrites(TableName, purchase));
+    transaction.push(...upcomingWrites(TableName, purchase, options.before));
     try {
       await this.table.db.send(new TransactWriteCommand({ TransactItems: transaction }));
     } catch (error) {

@@ -51,7 +51,7 @@ async function billingCommand(
       const change = decide(current);
       const key = `${purchaseId}:${current.version}:${command}`;
       await act(deps.processors[current.processor], await withBillingAccount(deps, current), change, key);
-      await deps.purchases.savePurchase(change, current.version, { allowedFrom: from });
+      await deps.purchases.savePurchase(change, current.version, { allowedFrom: from, before: current });
       return { current, change };
     },
     { attempts: MAX_ATTEMPTS },

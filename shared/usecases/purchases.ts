@@ -1,6 +1,7 @@
 import { ConflictError, InvalidInputError } from '../domain/errors.ts';
 import type { DomainEvent } from '../domain/events.ts';
 import { grantOffer, resumeAccess, revokeAccess } from '../domain/grants.ts';
+import { linkedPurchaseId } from '../domain/ids.ts';
 import { billsThroughSiteAccount, requireConnectedAccount } from '../domain/processor-accounts.ts';
 import type { Actor, HistoryEntry, Processor, Purchase, PurchaseChange, PurchaseStatus } from '../domain/types.ts';
 import type { EventFilter, Page } from '../ports/purchases.ts';
@@ -59,8 +60,13 @@ export async function grantOfferToCustomer(
       ? await deps.catalog.getSettings(siteId)
       : null;
   const processorAccount = settings ? requireConnectedAccount(settings, request.processor) : null;
+  const subscriptionId = request.processorSubscriptionId ?? null;
   const change = grantOffer({
-    purchaseId: deps.newId('pur'),
+    // A processor subscription's purchase has an id derived from it, so its webhooks read it in one GetItem.
+    purchaseId:
+      request.processor !== 'none' && subscriptionId
+        ? linkedPurchaseId(request.processor, subscriptionId)
+        : deps.newId('pur'),
     customer,
     offer,
     processorAccount,
@@ -106,7 +112,7 @@ export async function changePurchase(
     const current = await loadPurchase(deps, siteId, purchaseId);
     const change = decide(current);
     if (!change) return { before: current, after: current };
-    await deps.purchases.savePurchase(change, current.version, { allowedFrom });
+    await deps.purchases.savePurchase(change, current.version, { allowedFrom, before: current });
     return { before: current, after: change.purchase };
   });
 }

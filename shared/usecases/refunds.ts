@@ -105,7 +105,7 @@ export async function refundPurchase(
         ? // The answer is kept as its JSON text, so a replay is the same bytes (a stored map has no key order).
           { ...claim, status: 'completed' as const, response: { statusCode: 201, body: JSON.stringify(body) } }
         : undefined;
-      await deps.purchases.savePurchase(change, current.version, { idempotency });
+      await deps.purchases.savePurchase(change, current.version, { idempotency, before: current });
       return { change };
     },
   );

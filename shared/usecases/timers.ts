@@ -69,7 +69,7 @@ export async function runDueActions(
     if (applied.includes('billing.unpaused') && !processor.schedulesCancellation) {
       await processor.unpause(await withBillingAccount(deps, before), `${purchaseId}:${before.version}:pause-ended`);
     }
-    await deps.purchases.savePurchase(change, before.version);
+    await deps.purchases.savePurchase(change, before.version, { before });
     return { before, change, applied };
   });
   if (!result) return { purchaseId, applied: [] };

@@ -1,10 +1,11 @@
 import { ConcurrentModificationError, ConflictError, DuplicateProcessorEventError } from '../domain/errors.ts';
 import { grantOffer } from '../domain/grants.ts';
+import { linkedPurchaseId } from '../domain/ids.ts';
 import { connectedAccount, foreignAccountReason } from '../domain/processor-accounts.ts';
 import type { IgnoredEvent, ProcessorEvent } from '../domain/processor-events.ts';
 import { applyProcessorEvent } from '../domain/processor-sync.ts';
 import { toInstant } from '../domain/time.ts';
-import type { Actor, Processor, PurchaseChange, SiteSettings } from '../domain/types.ts';
+import type { Actor, Processor, Purchase, PurchaseChange, SiteSettings } from '../domain/types.ts';
 import { log } from '../log.ts';
 import type { ProcessorEventRecord } from '../ports/processor-events.ts';
 import type { Dependencies } from './deps.ts';
@@ -86,20 +87,51 @@ async function findLinked(deps: Dependencies, event: ProcessorEvent) {
   return null;
 }
 
-async function attemptOnce(deps: Dependencies, event: ProcessorEvent, now: Date): Promise<WebhookOutcome> {
-  if (await deps.processorEvents.hasProcessorEvent(event.processor, event.eventId)) {
-    return { outcome: 'duplicate', eventId: event.eventId };
+/**
+ * The purchase an event is about. An event that names its site is read with one GetItem: the purchase of a
+ * processor subscription has an id derived from it (`linkedPurchaseId`), and its `processorSubscriptionId`
+ * confirms it. Otherwise (no site in the payload, a site that does not hold it, or a purchase linked before
+ * ids were derived) the global processor link says where it is.
+ */
+async function findPurchase(
+  deps: Dependencies,
+  event: ProcessorEvent,
+): Promise<{ purchase: Purchase | null; linkedSite: string } | null> {
+  if (event.siteId) {
+    const direct = await deps.purchases.getPurchase(
+      event.siteId,
+      linkedPurchaseId(event.processor, event.subscriptionId),
+    );
+    if (direct && direct.processorSubscriptionId === event.subscriptionId && sameIdSpace(direct.processor, event)) {
+      return { purchase: direct, linkedSite: direct.siteId };
+    }
   }
   const link = await findLinked(deps, event);
-  if (link) {
-    if (event.siteId && event.siteId !== link.siteId) {
+  if (!link) return null;
+  if (event.siteId && event.siteId !== link.siteId) return { purchase: null, linkedSite: link.siteId };
+  return { purchase: await deps.purchases.getPurchase(link.siteId, link.purchaseId), linkedSite: link.siteId };
+}
+
+function sameIdSpace(processor: Processor, event: ProcessorEvent): boolean {
+  return candidateProcessors(event).includes(processor);
+}
+
+/**
+ * One delivery: at most one read in the common case (the purchase), then one transaction. A delivery seen
+ * before is not looked up first: the event record is written in the same transaction as its effect, on
+ * condition that it does not exist, so a duplicate fails that condition and answers `duplicate`.
+ */
+async function attemptOnce(deps: Dependencies, event: ProcessorEvent, now: Date): Promise<WebhookOutcome> {
+  const found = await findPurchase(deps, event);
+  if (found) {
+    if (event.siteId && event.siteId !== found.linkedSite) {
       log.warn('processor event names another site than its subscription', {
         eventId: event.eventId,
         siteId: event.siteId,
       });
       return ignore(deps, event, now, 'the subscription belongs to another site');
     }
-    const purchase = await deps.purchases.getPurchase(link.siteId, link.purchaseId);
+    const purchase = found.purchase;
     if (!purchase) return ignore(deps, event, now, 'the linked purchase no longer exists');
     // Rule 17: an event from another processor account than the one holding the subscription is never applied.
     const foreign = foreignAccountReason(purchase, event.account ?? null);
@@ -111,7 +143,7 @@ async function attemptOnce(deps: Dependencies, event: ProcessorEvent, now: Date)
         return { outcome: 'duplicate', eventId: event.eventId };
       return { outcome: 'unchanged', eventId: event.eventId, purchaseId: purchase.purchaseId };
     }
-    await deps.purchases.savePurchase(change, purchase.version, { processorEvent: entry });
+    await deps.purchases.savePurchase(change, purchase.version, { processorEvent: entry, before: purchase });
     await syncTimers(deps.scheduler, purchase, change.purchase);
     return { outcome: 'applied', eventId: event.eventId, purchaseId: purchase.purchaseId };
   }
@@ -157,7 +189,7 @@ async function createFromProcessor(
   });
   const actor: Actor = { type: 'processor', processor: event.processor, eventId: event.eventId };
   const granted = grantOffer({
-    purchaseId: deps.newId('pur'),
+    purchaseId: linkedPurchaseId(event.processor, event.subscriptionId),
     customer: { siteId, customerId: link.customerId },
     offer,
     timezone: settings.timezone,

@@ -177,14 +177,14 @@ class MemoryPurchaseStore implements PurchaseStore {
     if (processorEvent && this.t.events.has(eventKey(processorEvent))) {
       throw new DuplicateProcessorEventError(processorEvent.eventId);
     }
-    if (this.t.purchases.has(key(purchase.siteId, purchase.purchaseId))) {
-      throw new ConflictError(`purchase ${purchase.purchaseId} already exists`);
-    }
     if (link && this.t.links.has(link)) {
       throw new ConflictError(
         `${purchase.processor} subscription ${subscriptionId} already belongs to another purchase`,
         [{ field: 'processorSubscriptionId', message: 'already linked to another purchase' }],
       );
+    }
+    if (this.t.purchases.has(key(purchase.siteId, purchase.purchaseId))) {
+      throw new ConflictError(`purchase ${purchase.purchaseId} already exists`);
     }
     // Then every change.
     this.write(change);

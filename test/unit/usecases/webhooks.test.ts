@@ -97,6 +97,73 @@ describe('handleProcessorEvent', () => {
     });
   });
 
+  it('an applied delivery reads once (the purchase, by its derived id), and a duplicate reads once too', async () => {
+    const id = await linkedPurchase();
+    const reads: string[] = [];
+    const purchases = m.deps.purchases;
+    const counted = {
+      ...m.deps,
+      purchases: new Proxy(purchases, {
+        get(target, name, receiver) {
+          const value = Reflect.get(target, name, receiver);
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            if (name === 'getPurchase' || name === 'findByProcessorSubscription') reads.push(String(name));
+            return value.apply(target, args);
+          };
+        },
+      }),
+      processorEvents: new Proxy(m.deps.processorEvents, {
+        get(target, name, receiver) {
+          const value = Reflect.get(target, name, receiver);
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            if (name === 'hasProcessorEvent') reads.push(String(name));
+            return value.apply(target, args);
+          };
+        },
+      }),
+    };
+    const event = stripeEvent({ subscription: state({ status: 'past_due' }) });
+
+    expect(await handleProcessorEvent(counted, event, now())).toEqual({
+      outcome: 'applied',
+      eventId: event.eventId,
+      purchaseId: id,
+    });
+    expect(reads).toEqual(['getPurchase']);
+
+    reads.length = 0;
+    expect(await handleProcessorEvent(counted, event, now())).toEqual({ outcome: 'duplicate', eventId: event.eventId });
+    expect(reads).toEqual(['getPurchase']);
+  });
+
+  it('a purchase linked under a random id (before ids were derived) is still found through the link', async () => {
+    const legacy = await grantOfferToCustomer(
+      m.deps,
+      SITE,
+      { customerId: CUSTOMER, offerId: 'monthly', processor: 'none', currentPeriodEnd: PERIOD_END },
+      ADMIN,
+      now(),
+    );
+    const stored = await m.stores.purchases.getPurchase(SITE, legacy.purchaseId);
+    if (!stored) throw new Error('missing');
+    // What an import made before derived ids looks like: a Stripe purchase under a random id, and its link.
+    const old = {
+      ...stored,
+      purchaseId: 'pur_random_legacy',
+      processor: 'stripe' as const,
+      processorSubscriptionId: 'sub_legacy',
+    };
+    await m.stores.purchases.createPurchase({ purchase: old, history: [] });
+    const event = stripeEvent({ subscriptionId: 'sub_legacy', subscription: state({ status: 'past_due' }) });
+
+    const outcome = await handleProcessorEvent(m.deps, event, now());
+
+    expect(outcome).toEqual({ outcome: 'applied', eventId: event.eventId, purchaseId: 'pur_random_legacy' });
+    expect((await m.stores.purchases.getPurchase(SITE, 'pur_random_legacy'))?.status).toBe('past_due');
+  });
+
   it('a redelivered event is a duplicate and changes nothing', async () => {
     const id = await linkedPurchase();
     const event = stripeEvent({ payment: null, subscription: state({ status: 'past_due' }) });
