@@ -20,7 +20,13 @@ describe('catalog writes never lose an update', () => {
 
     expect(answers.every((answer) => answer.status === 200)).toBe(true);
     const settings = await api.call('GET', `/sites/${siteId}/settings`, { claims });
-    expect(settings.body).toEqual({ siteId, selfCancelEnabled: true, timezone: 'Europe/Berlin' });
+    expect(settings.body).toEqual({
+      siteId,
+      selfCancelEnabled: true,
+      timezone: 'Europe/Berlin',
+      stripeAccountId: null,
+      paypalMerchantId: null,
+    });
   }, 30_000);
 
   it('archiving a product or an offer twice keeps the first archivedAt', async () => {

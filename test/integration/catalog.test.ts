@@ -11,8 +11,20 @@ describe('catalog, settings and customers', () => {
     await api.call('PUT', `/sites/${siteId}/settings`, { claims, body: { selfCancelEnabled: true } });
     const updated = await api.call('PUT', `/sites/${siteId}/settings`, { claims, body: { timezone: 'Europe/Berlin' } });
 
-    expect(defaults.body).toEqual({ siteId, selfCancelEnabled: false, timezone: 'UTC' });
-    expect(updated.body).toEqual({ siteId, selfCancelEnabled: true, timezone: 'Europe/Berlin' });
+    expect(defaults.body).toEqual({
+      siteId,
+      selfCancelEnabled: false,
+      timezone: 'UTC',
+      stripeAccountId: null,
+      paypalMerchantId: null,
+    });
+    expect(updated.body).toEqual({
+      siteId,
+      selfCancelEnabled: true,
+      timezone: 'Europe/Berlin',
+      stripeAccountId: null,
+      paypalMerchantId: null,
+    });
   });
 
   it('refuses a time zone that does not exist, naming the field', async () => {
