@@ -1,3 +1,4 @@
+import type { JobMarker } from '../domain/bulk-jobs.ts';
 import type { DomainEvent } from '../domain/events.ts';
 import type { IdempotencyRecord } from '../domain/idempotency.ts';
 import type { Customer, HistoryEntry, Purchase, PurchaseChange, PurchaseStatus } from '../domain/types.ts';
@@ -17,6 +18,11 @@ export interface SaveOptions {
   processorEvent?: ProcessorEventRecord | undefined;
   /** The caller's Idempotency-Key, completed with the answer; only while still pending with this fingerprint. */
   idempotency?: IdempotencyRecord | undefined;
+  /**
+   * A bulk job's marker for this purchase, put only if the job has none yet (JobMarkerExistsError otherwise):
+   * a redelivered page never changes the purchase twice.
+   */
+  jobMarker?: JobMarker | undefined;
 }
 
 export interface SubscriptionFilter {

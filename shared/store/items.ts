@@ -1,4 +1,5 @@
 import { isRecurring, nextDueAt } from '../domain/billing.ts';
+import type { BulkJob, JobMarker, JobPage } from '../domain/bulk-jobs.ts';
 import { type RecordedEntry, toEvent } from '../domain/events.ts';
 import { IDEMPOTENCY_RETENTION_DAYS, type IdempotencyRecord } from '../domain/idempotency.ts';
 import type { Purchase } from '../domain/types.ts';
@@ -54,6 +55,18 @@ export const items = {
     };
   },
 
+  bulkJob(job: BulkJob): Item {
+    return { ...keys.bulkJob(job.siteId, job.jobId), entity: 'bulkJob', ...job };
+  },
+
+  jobPage(page: JobPage): Item {
+    return { ...keys.jobPage(page.siteId, page.jobId, page.page), entity: 'jobPage', ...page };
+  },
+
+  jobMarker(marker: JobMarker): Item {
+    return { ...keys.jobMarker(marker.siteId, marker.jobId, marker.purchaseId), entity: 'jobMarker', ...marker };
+  },
+
   idempotency(record: IdempotencyRecord): Item {
     return {
       ...keys.idempotency(record.siteId, record.purchaseId, record.scope, record.key),
@@ -89,5 +102,12 @@ export function historyPuts(tableName: string, purchase: Purchase, entries: Reco
 export function processorEventPut(tableName: string, event: ProcessorEventRecord): TransactItem {
   return {
     Put: { TableName: tableName, Item: items.processorEvent(event), ConditionExpression: 'attribute_not_exists(pk)' },
+  };
+}
+
+/** A put of a bulk job's marker for one purchase that fails when the job already decided that purchase. */
+export function jobMarkerPut(tableName: string, marker: JobMarker): TransactItem {
+  return {
+    Put: { TableName: tableName, Item: items.jobMarker(marker), ConditionExpression: 'attribute_not_exists(pk)' },
   };
 }

@@ -1,5 +1,10 @@
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { ConcurrentModificationError, ConflictError, DuplicateProcessorEventError } from '../domain/errors.ts';
+import {
+  ConcurrentModificationError,
+  ConflictError,
+  DuplicateProcessorEventError,
+  JobMarkerExistsError,
+} from '../domain/errors.ts';
 import { type DomainEvent, sequenceChange } from '../domain/events.ts';
 import type { Customer, HistoryEntry, Purchase, PurchaseChange } from '../domain/types.ts';
 import type { ProcessorEventRecord } from '../ports/processor-events.ts';
@@ -11,7 +16,7 @@ import type {
   SaveOptions,
   SubscriptionFilter,
 } from '../ports/purchases.ts';
-import { historyPuts, items, processorEventPut } from './items.ts';
+import { historyPuts, items, jobMarkerPut, processorEventPut } from './items.ts';
 import { keys } from './keys.ts';
 import { queryPage } from './pagination.ts';
 import { TABLE_SCHEMA } from './schema.ts';
@@ -74,7 +79,7 @@ export class DynamoPurchaseStore implements PurchaseStore {
 
   async savePurchase(change: PurchaseChange, expectedVersion: number, options: SaveOptions = {}): Promise<void> {
     const { purchase, entries } = sequenceChange(change);
-    const { allowedFrom, processorEvent, idempotency } = options;
+    const { allowedFrom, processorEvent, idempotency, jobMarker } = options;
     const TableName = this.table.name;
     const values: Item = { ':expected': expectedVersion };
     const names: Record<string, string> = { '#version': 'version' };
@@ -113,12 +118,16 @@ export class DynamoPurchaseStore implements PurchaseStore {
         },
       });
     }
+    const markerIndex = jobMarker ? transaction.push(jobMarkerPut(TableName, jobMarker)) - 1 : -1;
     try {
       await this.table.db.send(new TransactWriteCommand({ TransactItems: transaction }));
     } catch (error) {
       const reasons = cancellationReasons(error);
       if (processorEvent && reasons?.[eventIndex] === 'ConditionalCheckFailed') {
         throw new DuplicateProcessorEventError(processorEvent.eventId);
+      }
+      if (jobMarker && reasons?.[markerIndex] === 'ConditionalCheckFailed') {
+        throw new JobMarkerExistsError(jobMarker.jobId, jobMarker.purchaseId);
       }
       if (reasons?.includes('ConditionalCheckFailed') || reasons?.includes('TransactionConflict')) {
         throw new ConcurrentModificationError(`purchase ${purchase.purchaseId}`);
