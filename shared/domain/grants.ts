@@ -119,7 +119,16 @@ export function revokeAccess(
   const products = purchase.products.map((grant): Grant => {
     if (!chosen.has(grant.productId) || grant.access === 'revoked') return grant;
     changed.push(grant.productId);
-    return { ...grant, access: 'revoked', revokedAt: at, revokedBy: actor, label, revokedByJob: job?.jobId ?? null };
+    // Only a job's revocation names its job; a single revoke leaves the field out, so no undo can claim it.
+    const { revokedByJob: _earlier, ...rest } = grant;
+    return {
+      ...rest,
+      access: 'revoked',
+      revokedAt: at,
+      revokedBy: actor,
+      label,
+      ...(job ? { revokedByJob: job.jobId } : {}),
+    };
   });
   if (changed.length === 0) return null;
   return {
@@ -141,7 +150,8 @@ export function resumeAccess(
   const products = purchase.products.map((grant): Grant => {
     if (!chosen.has(grant.productId) || grant.access === 'active') return grant;
     changed.push(grant.productId);
-    return { ...grant, access: 'active', revokedAt: null, revokedBy: null, label: null, revokedByJob: null };
+    const { revokedByJob: _revoked, ...rest } = grant;
+    return { ...rest, access: 'active', revokedAt: null, revokedBy: null, label: null };
   });
   if (changed.length === 0) return null;
   return {
