@@ -277,10 +277,14 @@ describe('bulk revocation jobs over HTTP (local runtime)', () => {
     expect(revokedBefore).toBeLessThan(300);
 
     const second = await start(tableName, { visibilityTimeoutMs: 1_000 });
-    const before = (await client(second)('GET', `/sites/${siteId}/bulk-revocations/${jobId}`, admin)).body;
+    // Tokens are signed with a key each runtime makes at start-up: the first runtime's no longer verify.
+    const token = (
+      await client(second)('POST', '/local/tokens', null, { role: 'admin', siteId, email: 'owner@example.com' })
+    ).body.token as string;
+    const before = (await client(second)('GET', `/sites/${siteId}/bulk-revocations/${jobId}`, token)).body;
     expect(before.status).toBe('running');
     expect(before.done).toBeLessThan(300);
-    const { job } = await waitForJob(second, siteId, jobId, admin);
+    const { job } = await waitForJob(second, siteId, jobId, token);
     expect(job).toMatchObject({ status: 'completed', total: 300, done: 300, skipped: 0, failed: 0 });
     const revocations = await readAll(purchaseIds, (id) => revocationsOf(second, siteId, id, jobId));
     expect(revocations.every((entries) => entries.length === 1)).toBe(true);
