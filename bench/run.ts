@@ -4,6 +4,7 @@
  * not fail the run; an error does (exit code 1). `npm run bench -- <section id>...` runs only those sections.
  */
 import { accessLatency } from './access-latency.ts';
+import { bulk } from './bulk.ts';
 import { bundles } from './bundles.ts';
 import { dynamodbCalls } from './dynamodb-calls.ts';
 import { type BenchEnvironment, startBenchEnvironment } from './environment.ts';
@@ -17,7 +18,7 @@ import { upcoming } from './upcoming.ts';
 import { webhooks } from './webhooks.ts';
 
 /** In run order. Add a section here. */
-const SECTIONS: Section[] = [accessLatency, dynamodbCalls, bundles, lifecycle, timers, webhooks, events, upcoming];
+const SECTIONS: Section[] = [accessLatency, dynamodbCalls, bundles, lifecycle, timers, webhooks, events, upcoming, bulk];
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2);

@@ -106,8 +106,17 @@ export const WEBHOOK_DELIVERY_FUNCTION: FunctionDefinition<'webhook-delivery'> =
 };
 
 /**
- * Every function of the stack: one per API function, then the timer target, the sweeper, the publisher and the
- * webhook workers.
+ * Bulk job worker: one page (100 purchases, each one transaction, 8 at a time) per SQS message. A page takes a
+ * second or two on DynamoDB; 60 s leaves room for retries of conflicting writes and a slow scheduler call.
+ */
+export const BULK_WORKER_FUNCTION: FunctionDefinition<'bulk-worker'> = {
+  ...definition('bulk-worker'),
+  timeoutSeconds: 60,
+};
+
+/**
+ * Every function of the stack: one per API function, then the timer target, the sweeper, the publisher, the
+ * webhook workers and the bulk job worker.
  */
 export const FUNCTION_DEFINITIONS: readonly FunctionDefinition[] = [
   ...API_FUNCTION_DEFINITIONS,
@@ -116,4 +125,5 @@ export const FUNCTION_DEFINITIONS: readonly FunctionDefinition[] = [
   PUBLISHER_FUNCTION,
   WEBHOOK_FANOUT_FUNCTION,
   WEBHOOK_DELIVERY_FUNCTION,
+  BULK_WORKER_FUNCTION,
 ];

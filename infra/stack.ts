@@ -16,11 +16,13 @@ import { readsProcessorSecret } from '../shared/function-needs.ts';
 import { ROUTES, type RouteAccess, type RouteDefinition } from '../shared/http/routes.ts';
 import { ApiFunction } from './constructs/api-function.ts';
 import { Auth } from './constructs/auth.ts';
+import { BulkJobs } from './constructs/bulk-jobs.ts';
 import { type DomainEvents, OutboxPublishing } from './constructs/events.ts';
 import { PROCESSOR_SECRET_KEYS, Stateful } from './constructs/stateful.ts';
 import { Timers } from './constructs/timers.ts';
 import { Webhooks } from './constructs/webhooks.ts';
 import {
+  BULK_WORKER_FUNCTION,
   FUNCTION_DEFINITIONS,
   PUBLISHER_FUNCTION,
   SWEEPER_FUNCTION,
@@ -62,6 +64,8 @@ export class MembergateStack extends Stack {
   readonly outbox: OutboxPublishing;
   /** Integrator webhooks: the bus rule, the fan-out and delivery queues, their dead-letter queues and alarms. */
   readonly webhooks: Webhooks;
+  /** Bulk revocation jobs: the job queue, its dead-letter queue and alarms, the worker's event source. */
+  readonly bulkJobs: BulkJobs;
   readonly api: HttpApi;
   readonly stage: HttpStage;
   readonly routes: readonly ApiRoute[];
@@ -131,6 +135,15 @@ export class MembergateStack extends Stack {
     });
     for (const { name, needs } of FUNCTION_DEFINITIONS) {
       if (needs.deliveryQueue) functionNamed(name).bindDeliveryQueue(this.webhooks.deliveryQueue);
+    }
+
+    // Bulk revocation jobs (rule 13): job queue → worker λ (one page per message, bounded concurrency).
+    this.bulkJobs = new BulkJobs(this, 'BulkJobs', {
+      worker: functionNamed(BULK_WORKER_FUNCTION.name).function,
+      workerTimeout: Duration.seconds(BULK_WORKER_FUNCTION.timeoutSeconds ?? 10),
+    });
+    for (const { name, needs } of FUNCTION_DEFINITIONS) {
+      if (needs.bulkJobs) functionNamed(name).bindJobQueue(this.bulkJobs.queue);
     }
 
     // The default stage is declared by hand: HttpApi's automatic one takes no access log or throttle.
@@ -213,6 +226,10 @@ export class MembergateStack extends Stack {
     new CfnOutput(this, 'WebhookDeliveryDeadLetterQueueUrl', {
       value: this.webhooks.deliveryDeadLetterQueue.queueUrl,
       description: 'Webhook delivery jobs that failed on errors of our own (not of the endpoint) every receive',
+    });
+    new CfnOutput(this, 'BulkJobDeadLetterQueueUrl', {
+      value: this.bulkJobs.deadLetterQueue.queueUrl,
+      description: 'Bulk job pages that failed on errors of our own every receive; redrive them to finish the job',
     });
     new CfnOutput(this, 'ProcessorSecretArn', {
       value: this.stateful.processorSecret.secretArn,

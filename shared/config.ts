@@ -66,6 +66,17 @@ export function loadDeliveryQueueConfig(): DeliveryQueueConfig {
   return { queueUrl: required('DELIVERY_QUEUE_URL') };
 }
 
+/** What the SQS job queue adapter needs. */
+export interface JobQueueConfig {
+  /** The bulk job page queue (`JOB_QUEUE_URL`). */
+  queueUrl: string;
+}
+
+/** For functions that queue bulk job pages (set by the stack's `bindJobQueue`). */
+export function loadJobQueueConfig(): JobQueueConfig {
+  return { queueUrl: required('JOB_QUEUE_URL') };
+}
+
 /** Powertools' level names; `SILENT` turns logging off (tests). */
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];

@@ -4,7 +4,14 @@ import type { ApiFunctionName } from './http/routes.ts';
  * Every Lambda function of the stack: one per API function of `ROUTES`, the timer target, the sweeper, the
  * outbox publisher, and the integrator webhooks' fan-out and delivery functions.
  */
-export type FunctionName = ApiFunctionName | 'timer' | 'sweeper' | 'publisher' | 'webhook-fanout' | 'webhook-delivery';
+export type FunctionName =
+  | ApiFunctionName
+  | 'timer'
+  | 'sweeper'
+  | 'publisher'
+  | 'webhook-fanout'
+  | 'webhook-delivery'
+  | 'bulk-worker';
 
 /** What a function may do with the table; `bindTable` grants exactly this and nothing more. */
 export type TableAccess = 'read' | 'readWrite';
@@ -44,6 +51,11 @@ export interface FunctionNeeds {
    * on that one queue. Absent means false.
    */
   readonly deliveryQueue?: boolean;
+  /**
+   * Bulk revocation jobs: the job store (on the table: no grant of its own) and the queue of job pages (the SQS
+   * adapter, `JOB_QUEUE_URL` and sqs:SendMessage on that one queue). Absent means false.
+   */
+  readonly bulkJobs?: boolean;
 }
 
 /** The declaration, one entry per function. */
@@ -92,6 +104,16 @@ export const FUNCTION_NEEDS = {
     // A job that gave up disables its endpoint and publishes `webhook_endpoint.disabled`.
     publishesEvents: true,
   },
+  // Bulk revocation jobs (rule 13): the API writes the job and queues its first page; the worker runs one page
+  // per message through the revoke use case (which retires or re-arms access-period timers) and queues the next.
+  'bulk-revocations': {
+    table: 'readWrite',
+    timers: false,
+    processorCalls: false,
+    verifiesWebhooks: null,
+    bulkJobs: true,
+  },
+  'bulk-worker': { table: 'readWrite', timers: true, processorCalls: false, verifiesWebhooks: null, bulkJobs: true },
 } as const satisfies Record<FunctionName, FunctionNeeds>;
 
 /** Processor credentials and webhook secrets live in one secret: a function reads it for either need. */

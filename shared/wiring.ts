@@ -3,9 +3,11 @@ import {
   type DeliveryQueueConfig,
   type EventBridgeBusConfig,
   type EventBridgeSchedulerConfig,
+  type JobQueueConfig,
   loadConfig,
   loadDeliveryQueueConfig,
   loadEventBusConfig,
+  loadJobQueueConfig,
   loadSchedulerConfig,
   required,
 } from './config.ts';
@@ -13,6 +15,7 @@ import { type Clock, systemClock } from './domain/time.ts';
 import { FUNCTION_NEEDS, type FunctionName, type FunctionNeeds, readsProcessorSecret } from './function-needs.ts';
 import { lazy } from './lazy.ts';
 import { describeError, log } from './log.ts';
+import type { BulkJobStore, JobQueue } from './ports/bulk-jobs.ts';
 import type { DeliveryQueue } from './ports/delivery-queue.ts';
 import type { EventBus } from './ports/event-bus.ts';
 import { noProcessor, type ProcessorRegistry, unconfiguredProcessor } from './ports/processor.ts';
@@ -21,7 +24,7 @@ import type { WebhookStore } from './ports/webhook-endpoints.ts';
 import type { WebhookTranslator } from './ports/webhooks.ts';
 import type { ProcessorSettings } from './processor-settings.ts';
 import { createDocumentClient } from './store/client.ts';
-import { createDynamoStores, createDynamoWebhookStore } from './store/index.ts';
+import { createDynamoBulkJobStore, createDynamoStores, createDynamoWebhookStore } from './store/index.ts';
 import type { Dependencies } from './usecases/deps.ts';
 
 export const newId = (prefix: string) => `${prefix}_${ulid().toLowerCase()}`;
@@ -55,6 +58,11 @@ export interface EventBusAdapterModule {
 /** shared/adapters/sqs-delivery-queue.ts, as the wiring uses it. */
 export interface DeliveryQueueModule {
   sqsDeliveryQueue(config: DeliveryQueueConfig, clock: Clock): DeliveryQueue;
+}
+
+/** shared/adapters/sqs-job-queue.ts, as the wiring uses it. */
+export interface JobQueueModule {
+  sqsJobQueue(config: JobQueueConfig): JobQueue;
 }
 
 type Loader<Module> = () => Promise<Module>;
@@ -91,7 +99,8 @@ export type AdapterLoaders<N extends FunctionName> = Slot<
   Slot<NeedsOf<N>['verifiesWebhooks'] extends 'stripe' ? true : false, 'stripeWebhooks', Loader<StripeWebhookModule>> &
   Slot<NeedsOf<N>['verifiesWebhooks'] extends 'paypal' ? true : false, 'payPalWebhooks', Loader<PayPalWebhookModule>> &
   Slot<PublishesEvents<NeedsOf<N>>, 'eventBus', Loader<EventBusAdapterModule>> &
-  Slot<Has<NeedsOf<N>, 'deliveryQueue'>, 'deliveryQueue', Loader<DeliveryQueueModule>>;
+  Slot<Has<NeedsOf<N>, 'deliveryQueue'>, 'deliveryQueue', Loader<DeliveryQueueModule>> &
+  Slot<Has<NeedsOf<N>, 'bulkJobs'>, 'jobQueue', Loader<JobQueueModule>>;
 
 /**
  * What a function's app is built from: the use cases' dependencies (unless it only reads the table's stream),
@@ -106,7 +115,8 @@ export type Wired<N extends FunctionName> = (NeedsOf<N>['table'] extends 'stream
     : unknown) &
   (PublishesEvents<NeedsOf<N>> extends true ? { readonly eventBus: EventBus } : unknown) &
   (Has<NeedsOf<N>, 'webhooks'> extends true ? { readonly webhooks: WebhookStore } : unknown) &
-  (Has<NeedsOf<N>, 'deliveryQueue'> extends true ? { readonly deliveryQueue: DeliveryQueue } : unknown);
+  (Has<NeedsOf<N>, 'deliveryQueue'> extends true ? { readonly deliveryQueue: DeliveryQueue } : unknown) &
+  (Has<NeedsOf<N>, 'bulkJobs'> extends true ? { readonly jobs: BulkJobStore; readonly jobQueue: JobQueue } : unknown);
 
 /** Every loader a function could be given; what `AdapterLoaders<N>` is, whatever N. */
 interface AnyAdapterLoaders {
@@ -117,6 +127,7 @@ interface AnyAdapterLoaders {
   readonly payPalWebhooks?: Loader<PayPalWebhookModule>;
   readonly eventBus?: Loader<EventBusAdapterModule>;
   readonly deliveryQueue?: Loader<DeliveryQueueModule>;
+  readonly jobQueue?: Loader<JobQueueModule>;
 }
 interface AnyWired {
   readonly deps?: Dependencies;
@@ -125,6 +136,8 @@ interface AnyWired {
   readonly payPalRedirect?: (subscriptionId: string) => string;
   readonly webhooks?: WebhookStore;
   readonly deliveryQueue?: DeliveryQueue;
+  readonly jobs?: BulkJobStore;
+  readonly jobQueue?: JobQueue;
 }
 
 /**
@@ -157,11 +170,16 @@ export function productionHandler<N extends FunctionName, Args extends unknown[]
   // Integrator webhooks: the store on the same table and client; the SQS adapter loaded by the first send.
   const webhooks = needs.webhooks && table ? createDynamoWebhookStore(table.client, table.tableName) : null;
   const deliveryQueue = given.deliveryQueue ? deferredQueue(loadDeliveryQueueConfig(), given.deliveryQueue) : null;
+  // Bulk jobs: the job store on the same table and client; the SQS adapter loaded by the first page queued.
+  const jobs = needs.bulkJobs && table ? createDynamoBulkJobStore(table.client, table.tableName) : null;
+  const jobQueue = given.jobQueue ? deferredJobQueue(loadJobQueueConfig(), given.jobQueue) : null;
   const wired = (processors: ProcessorRegistry): AnyWired => ({
     ...(stores ? { deps: { ...stores, clock: systemClock, newId, scheduler, processors } } : {}),
     ...(eventBus ? { eventBus } : {}),
     ...(webhooks ? { webhooks } : {}),
     ...(deliveryQueue ? { deliveryQueue } : {}),
+    ...(jobs ? { jobs } : {}),
+    ...(jobQueue ? { jobQueue } : {}),
   });
 
   const { processorSecret } = given;
@@ -201,6 +219,7 @@ function assertLoadersMatch(name: string, needs: FunctionNeeds, loaders: AnyAdap
     payPalWebhooks: needs.verifiesWebhooks === 'paypal',
     eventBus: needs.publishesEvents === true,
     deliveryQueue: needs.deliveryQueue === true,
+    jobQueue: needs.bulkJobs === true,
   };
   for (const [key, wanted] of Object.entries(expected)) {
     const present = loaders[key as keyof AnyAdapterLoaders] !== undefined;
@@ -255,6 +274,12 @@ function deferredTimers(config: EventBridgeSchedulerConfig, load: Loader<Schedul
 function deferredQueue(config: DeliveryQueueConfig, load: Loader<DeliveryQueueModule>): DeliveryQueue {
   const queue = lazy(async () => (await load()).sqsDeliveryQueue(config, systemClock));
   return { send: async (message, delaySeconds) => (await queue()).send(message, delaySeconds) };
+}
+
+/** The SQS job queue adapter, loaded (with the SQS client) by the first page queued. */
+function deferredJobQueue(config: JobQueueConfig, load: Loader<JobQueueModule>): JobQueue {
+  const queue = lazy(async () => (await load()).sqsJobQueue(config));
+  return { send: async (message) => (await queue()).send(message) };
 }
 
 /** Every processor refused (502 naming it), except `none`: for functions that never call a processor. */

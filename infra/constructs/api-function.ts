@@ -225,4 +225,20 @@ export class ApiFunction extends Construct {
     );
     return this;
   }
+
+  /**
+   * Lets the function queue bulk job pages: sets `JOB_QUEUE_URL`, which `loadJobQueueConfig` reads at cold start
+   * (every other variable is kept), and grants exactly what `SqsJobQueue` calls: sqs:SendMessage on this one
+   * queue. The queue uses SQS-managed encryption, so no kms:GenerateDataKey is needed.
+   */
+  bindJobQueue(queue: IQueue): this {
+    if (queue.encryptionMasterKey) {
+      throw new Error('bindJobQueue: a queue with a customer managed key also needs kms:GenerateDataKey');
+    }
+    this.function.addEnvironment('JOB_QUEUE_URL', queue.queueUrl);
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ sid: 'SendBulkJobPages', actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
+    );
+    return this;
+  }
 }

@@ -1,5 +1,6 @@
 import { createAccessHandler } from '../../functions/access/app.ts';
 import { createBillingHandler } from '../../functions/billing/app.ts';
+import { createBulkRevocationsHandler } from '../../functions/bulk-revocations/app.ts';
 import { createCatalogHandler } from '../../functions/catalog/app.ts';
 import { createMeHandler } from '../../functions/me/app.ts';
 import { createPurchasesHandler } from '../../functions/purchases/app.ts';
@@ -8,6 +9,7 @@ import { createPayPalWebhookHandler } from '../../functions/webhook-paypal/app.t
 import { createStripeWebhookHandler } from '../../functions/webhook-stripe/app.ts';
 import type { ApiFunctionName } from '../../shared/http/routes.ts';
 import type { WebhookTranslator } from '../../shared/ports/webhooks.ts';
+import type { BulkDeps } from '../../shared/usecases/bulk-revocations.ts';
 import type { Dependencies } from '../../shared/usecases/deps.ts';
 import type { WebhookEndpointDeps } from '../../shared/usecases/webhook-endpoints.ts';
 import type { LambdaHandler } from './gateway.ts';
@@ -20,6 +22,8 @@ export interface LocalWiring {
   payPalRedirect: (subscriptionId: string) => string;
   /** Integrator webhook endpoints: the store, the SSRF guard (http://localhost allowed locally), the secret source. */
   webhookEndpoints: WebhookEndpointDeps;
+  /** Bulk revocation jobs: the job store and the local job queue (infra/local/bulk-jobs.ts). */
+  bulk: BulkDeps;
 }
 
 /**
@@ -35,4 +39,5 @@ export const LOCAL_API_FUNCTIONS: Record<ApiFunctionName, (wiring: LocalWiring) 
   'webhook-stripe': ({ deps, stripeWebhooks }) => createStripeWebhookHandler(deps, stripeWebhooks),
   'webhook-paypal': ({ deps, payPalWebhooks }) => createPayPalWebhookHandler(deps, payPalWebhooks),
   'webhook-endpoints': ({ webhookEndpoints }) => createWebhookEndpointsHandler(webhookEndpoints),
+  'bulk-revocations': ({ bulk }) => createBulkRevocationsHandler(bulk),
 };

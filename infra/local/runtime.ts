@@ -19,6 +19,7 @@ import { LocalScheduler } from './scheduler.ts';
 /** The stack's EventBridge rule runs the sweeper every 5 minutes; locally every 30 s is cheap. */
 const SWEEP_EVERY_MS = 30_000;
 
+import { type LocalBulkJobs, type LocalBulkJobsOptions, startLocalBulkJobs } from './bulk-jobs.ts';
 import { ensureTable, startDynamoDbLocal } from './dynamodb.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { LOCAL_API_FUNCTIONS, type LocalWiring } from './functions.ts';
@@ -51,6 +52,8 @@ export interface LocalRuntimeOptions {
   clock?: Clock;
   /** Where processor credentials are read from (default: process.env); none → local sandboxes. */
   env?: Record<string, string | undefined>;
+  /** Bulk jobs' queue settings (tests: a short visibility timeout, a fault-injecting worker). */
+  bulkJobs?: Pick<LocalBulkJobsOptions, 'visibilityTimeoutMs' | 'workerDeps'>;
 }
 
 export interface LocalRuntime {
@@ -69,6 +72,8 @@ export interface LocalRuntime {
   publisher: LocalStreamPoller;
   /** Integrator webhooks: the local bus → fan-out queue → delivery queue, run by the Lambdas' handlers. */
   webhooks: LocalWebhooks;
+  /** Bulk revocation jobs: the local job queue (persisted in DynamoDB Local) run by the bulk-worker handler. */
+  bulkJobs: LocalBulkJobs;
   /** How many persisted timers were re-armed (or fired, when overdue) at start-up. */
   schedulesAtStart: number;
   stop(): Promise<void>;
@@ -88,6 +93,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   let processors: LocalProcessors | null = null;
   let publisher: LocalStreamPoller | null = null;
   let webhooks: LocalWebhooks | null = null;
+  let bulkJobs: LocalBulkJobs | null = null;
   // The webhook workers' writes (queue messages, jobs) are the system's, not a request's: a client of their own.
   const webhookDb = createDocumentClient({ endpoint: dynamodbEndpoint });
   try {
@@ -102,8 +108,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       scheduler,
       processors: processorRegistry(processors.settings),
     };
+    // Bulk jobs: the worker's writes are the system's, like the webhook workers' (their own client).
+    bulkJobs = startLocalBulkJobs({
+      db: webhookDb,
+      tableName,
+      clock,
+      deps: { ...deps, ...createDynamoStores(webhookDb, tableName) },
+      ...options.bulkJobs,
+    });
     const wiring: LocalWiring = {
       deps,
+      bulk: { ...bulkJobs.deps, ...deps },
       stripeWebhooks: processors.stripeWebhooks,
       payPalWebhooks: processors.payPalWebhooks,
       payPalRedirect: processors.payPalRedirect,
@@ -141,6 +156,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       bus: events,
     });
     webhooks.start();
+    bulkJobs.start();
     const overdueAtStart = await scheduler.start();
     const sweeper = setInterval(sweep, SWEEP_EVERY_MS);
     sweeper.unref();
@@ -266,6 +282,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         });
         return;
       }
+      if (method === 'GET' && url.pathname === '/local/bulk-jobs') {
+        // The job queue: pages waiting, in flight, dead-lettered.
+        send(response, 200, { ...(await bulkJobs!.queue.stats()), deadLetters: bulkJobs!.queue.deadLetters });
+        return;
+      }
       if (method === 'GET' && url.pathname === '/local/jwks.json') {
         send(response, 200, await tokens.jwks());
         return;
@@ -286,7 +307,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       if (stopped) return;
       stopped = true;
       clearInterval(sweeper);
-      await Promise.all([sweeping, scheduler.stop(), publisher!.stop(), webhooks!.stop()]);
+      await Promise.all([sweeping, scheduler.stop(), publisher!.stop(), webhooks!.stop(), bulkJobs!.stop()]);
       await new Promise<void>((resolve) => {
         server!.close(() => resolve());
         server!.closeAllConnections();
@@ -308,12 +329,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       events,
       publisher,
       webhooks,
+      bulkJobs,
       schedulesAtStart: overdueAtStart,
       stop,
     };
   } catch (error) {
     server?.close();
     await webhooks?.stop();
+    await bulkJobs?.stop();
     webhookDb.destroy();
     await publisher?.stop();
     await processors?.stop();

@@ -71,3 +71,14 @@ export class DuplicateProcessorEventError extends Error {
     this.name = 'DuplicateProcessorEventError';
   }
 }
+
+/** A bulk job already decided this purchase (a redelivered page): the change was not written again. */
+export class JobMarkerExistsError extends Error {
+  constructor(
+    readonly jobId: string,
+    readonly purchaseId: string,
+  ) {
+    super(`job ${jobId} already decided purchase ${purchaseId}`);
+    this.name = 'JobMarkerExistsError';
+  }
+}

@@ -90,6 +90,19 @@ export function selectGrants(purchase: Purchase, productIds: string[] | undefine
   return [...new Set(productIds)];
 }
 
+/** The bulk job a revoke or resume is part of (rule 13): its id goes on the grants and into the history entry. */
+export interface JobContext {
+  jobId: string;
+  /** An undo job names the job it reverts. */
+  undoOf?: string | null;
+}
+
+/** A job's ids in a history entry's details (and so in its event); nothing for a single revoke. */
+function jobDetails(job: JobContext | undefined): Record<string, string> {
+  if (!job) return {};
+  return job.undoOf ? { jobId: job.jobId, undoOf: job.undoOf } : { jobId: job.jobId };
+}
+
 function withGrants(purchase: Purchase, products: Grant[], now: Date): Purchase {
   return { ...purchase, products, updatedAt: toInstant(now), version: purchase.version + 1 };
 }
@@ -104,6 +117,7 @@ export function revokeAccess(
   productIds: string[] | undefined,
   actor: Actor,
   now: Date,
+  job?: JobContext,
 ): PurchaseChange | null {
   const chosen = new Set(selectGrants(purchase, productIds));
   const at = toInstant(now);
@@ -112,12 +126,21 @@ export function revokeAccess(
   const products = purchase.products.map((grant): Grant => {
     if (!chosen.has(grant.productId) || grant.access === 'revoked') return grant;
     changed.push(grant.productId);
-    return { ...grant, access: 'revoked', revokedAt: at, revokedBy: actor, label };
+    // Only a job's revocation names its job; a single revoke leaves the field out, so no undo can claim it.
+    const { revokedByJob: _earlier, ...rest } = grant;
+    return {
+      ...rest,
+      access: 'revoked',
+      revokedAt: at,
+      revokedBy: actor,
+      label,
+      ...(job ? { revokedByJob: job.jobId } : {}),
+    };
   });
   if (changed.length === 0) return null;
   return {
     purchase: withGrants(purchase, products, now),
-    history: [{ at, type: 'access.revoked', actor, label, details: { productIds: changed } }],
+    history: [{ at, type: 'access.revoked', actor, label, details: { productIds: changed, ...jobDetails(job) } }],
   };
 }
 
@@ -127,17 +150,21 @@ export function resumeAccess(
   productIds: string[] | undefined,
   actor: Actor,
   now: Date,
+  job?: JobContext,
 ): PurchaseChange | null {
   const chosen = new Set(selectGrants(purchase, productIds));
   const changed: string[] = [];
   const products = purchase.products.map((grant): Grant => {
     if (!chosen.has(grant.productId) || grant.access === 'active') return grant;
     changed.push(grant.productId);
-    return { ...grant, access: 'active', revokedAt: null, revokedBy: null, label: null };
+    const { revokedByJob: _revoked, ...rest } = grant;
+    return { ...rest, access: 'active', revokedAt: null, revokedBy: null, label: null };
   });
   if (changed.length === 0) return null;
   return {
     purchase: withGrants(purchase, products, now),
-    history: [{ at: toInstant(now), type: 'access.resumed', actor, details: { productIds: changed } }],
+    history: [
+      { at: toInstant(now), type: 'access.resumed', actor, details: { productIds: changed, ...jobDetails(job) } },
+    ],
   };
 }

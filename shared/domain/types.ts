@@ -120,6 +120,8 @@ export interface Grant {
   revokedAt: Instant | null;
   revokedBy: Actor | null;
   label: string | null;
+  /** The bulk job whose revocation this is (absent or null otherwise): what its undo may give back. */
+  revokedByJob?: string | null;
 }
 
 export interface Installments {

@@ -76,6 +76,11 @@ export const ROUTES = [
     fn: 'webhook-endpoints',
     access: 'staff',
   },
+  // Bulk revocation jobs (rule 13, DESIGN.md §2.1): starting and undoing also require an admin or support token.
+  { method: 'POST', path: '/sites/{siteId}/bulk-revocations', fn: 'bulk-revocations', access: 'staff' },
+  { method: 'GET', path: '/sites/{siteId}/bulk-revocations', fn: 'bulk-revocations', access: 'staff' },
+  { method: 'GET', path: '/sites/{siteId}/bulk-revocations/{jobId}', fn: 'bulk-revocations', access: 'staff' },
+  { method: 'POST', path: '/sites/{siteId}/bulk-revocations/{jobId}/undo', fn: 'bulk-revocations', access: 'staff' },
   { method: 'GET', path: '/health', fn: 'access', access: 'public' },
 ] as const satisfies readonly RouteSpec[];
 

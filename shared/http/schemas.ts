@@ -227,3 +227,18 @@ export const upcomingQuery = z.lazy(() =>
     })
     .strict(),
 );
+
+/**
+ * A bulk revocation (rule 13). Ids follow the id rule; the customer list is bounded a little above the job's
+ * limit so that 10 001 ids is refused by the domain rule with its own message (`validateBulkRequest`), and far
+ * more is refused here before anything reads it.
+ */
+export const bulkRevocationInput = z.lazy(() =>
+  z
+    .object({
+      offerId: id.optional(),
+      customerIds: z.array(id).max(20_000).optional(),
+      productIds: z.array(id).max(100).optional(),
+    })
+    .strict(),
+);

@@ -1,3 +1,4 @@
+import type { JobMarker } from '../domain/bulk-jobs.ts';
 import type { DomainEvent } from '../domain/events.ts';
 import type { IdempotencyRecord } from '../domain/idempotency.ts';
 import type { Customer, HistoryEntry, Instant, Purchase, PurchaseChange, PurchaseStatus } from '../domain/types.ts';
@@ -24,6 +25,11 @@ export interface SaveOptions {
    * every entry the purchase could have is rewritten or cleared.
    */
   before?: Purchase | undefined;
+  /**
+   * A bulk job's marker for this purchase, put only if the job has none yet (JobMarkerExistsError otherwise):
+   * a redelivered page never changes the purchase twice.
+   */
+  jobMarker?: JobMarker | undefined;
 }
 
 export interface SubscriptionFilter {

@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Stores } from '../ports/stores.ts';
+import { DynamoBulkJobStore } from './bulk-jobs.ts';
 import { DynamoCatalogStore } from './catalog.ts';
 import { DynamoIdempotencyStore } from './idempotency.ts';
 import { DynamoProcessorEventStore } from './processor-events.ts';
@@ -24,4 +25,9 @@ export function createDynamoStores(db: DynamoDBDocumentClient, tableName: string
  */
 export function createDynamoWebhookStore(db: DynamoDBDocumentClient, tableName: string): DynamoWebhookStore {
   return new DynamoWebhookStore(new Table(db, tableName));
+}
+
+/** Bulk revocation jobs, on the same table; only the bulk functions (API and worker) use it. */
+export function createDynamoBulkJobStore(db: DynamoDBDocumentClient, tableName: string): DynamoBulkJobStore {
+  return new DynamoBulkJobStore(new Table(db, tableName));
 }

@@ -1,4 +1,5 @@
 import { isRecurring } from '../domain/billing.ts';
+import type { BulkJob, JobMarker, JobPage } from '../domain/bulk-jobs.ts';
 import { type RecordedEntry, toEvent } from '../domain/events.ts';
 import { IDEMPOTENCY_RETENTION_DAYS, type IdempotencyRecord } from '../domain/idempotency.ts';
 import type { Purchase } from '../domain/types.ts';
@@ -73,6 +74,18 @@ export const items = {
       // Processors redeliver for days, not months: the record may expire after 90 days (table TTL).
       ttl: Math.floor(Date.parse(event.receivedAt) / 1000) + 90 * 86_400,
     };
+  },
+
+  bulkJob(job: BulkJob): Item {
+    return { ...keys.bulkJob(job.siteId, job.jobId), entity: 'bulkJob', ...job };
+  },
+
+  jobPage(page: JobPage): Item {
+    return { ...keys.jobPage(page.siteId, page.jobId, page.page), entity: 'jobPage', ...page };
+  },
+
+  jobMarker(marker: JobMarker): Item {
+    return { ...keys.jobMarker(marker.siteId, marker.jobId, marker.purchaseId), entity: 'jobMarker', ...marker };
   },
 
   idempotency(record: IdempotencyRecord): Item {
@@ -153,5 +166,12 @@ export function upcomingOf(item: Item): UpcomingChange {
 export function processorEventPut(tableName: string, event: ProcessorEventRecord): TransactItem {
   return {
     Put: { TableName: tableName, Item: items.processorEvent(event), ConditionExpression: 'attribute_not_exists(pk)' },
+  };
+}
+
+/** A put of a bulk job's marker for one purchase that fails when the job already decided that purchase. */
+export function jobMarkerPut(tableName: string, marker: JobMarker): TransactItem {
+  return {
+    Put: { TableName: tableName, Item: items.jobMarker(marker), ConditionExpression: 'attribute_not_exists(pk)' },
   };
 }

@@ -16,6 +16,10 @@
  * | webhook endpoint      | SITE#s                             | WEBHOOK_ENDPOINT#e          |
  * | webhook delivery job  | SITE#s#WEBHOOK#e                   | JOB#<eventId>               |
  * | webhook delivery log  | SITE#s#WEBHOOK#e                   | DELIVERY#<due>#<eventId>#<n>|
+ * | bulk job                 | SITE#s#BULK_JOBS                | JOB#<jobId>  (ulid: newest last) |
+ * | bulk job Idempotency-Key | SITE#s#BULK_JOBS                | IDEMPOTENCY#<key>           |
+ * | bulk job page            | SITE#s#JOB#<jobId>              | PAGE#<n, 10 digits>         |
+ * | bulk job purchase marker | SITE#s#JOB#<jobId>              | ITEM#<purchaseId>           |
  * | local timer (local only) | LOCAL#SCHEDULER                 | SCHEDULE#<name>             |
  * | local queue message (local only) | LOCAL#QUEUE#<queue>     | MESSAGE#<messageId>         |
  * | stream checkpoint (local) | LOCAL#STREAM                   | CHECKPOINT#<consumer>#<shard> |
@@ -151,6 +155,28 @@ export const keys = {
   deliveryAttempt: (siteId: string, endpointId: string, scheduledFor: string, eventId: string, attempt: number) => ({
     pk: keys.webhookPartition(siteId, endpointId),
     sk: `DELIVERY${SEP}${scheduledFor}${SEP}${eventId}${SEP}${String(attempt).padStart(3, '0')}`,
+  }),
+  /**
+   * A site's bulk jobs, one partition per site: the list is one reverse Query, and each job item is written
+   * once per page (its counters), never once per purchase.
+   */
+  bulkJobsPartition: (siteId: string) => `${keys.site(siteId)}${SEP}BULK_JOBS`,
+  bulkJobPrefix: 'JOB#',
+  bulkJob: (siteId: string, jobId: string) => ({ pk: keys.bulkJobsPartition(siteId), sk: `JOB${SEP}${jobId}` }),
+  bulkJobIdempotency: (siteId: string, key: string) => ({
+    pk: keys.bulkJobsPartition(siteId),
+    sk: `IDEMPOTENCY${SEP}${key}`,
+  }),
+  /** One partition per job for its pages and per-purchase markers: jobs never share a hot key. */
+  jobPartition: (siteId: string, jobId: string) => `${keys.site(siteId)}${SEP}JOB${SEP}${jobId}`,
+  jobPage: (siteId: string, jobId: string, page: number) => ({
+    pk: keys.jobPartition(siteId, jobId),
+    sk: `PAGE${SEP}${String(page).padStart(10, '0')}`,
+  }),
+  jobMarkerPrefix: 'ITEM#',
+  jobMarker: (siteId: string, jobId: string, purchaseId: string) => ({
+    pk: keys.jobPartition(siteId, jobId),
+    sk: `ITEM${SEP}${purchaseId}`,
   }),
   /** Only the local runtime's queue stand-in writes these; on AWS, SQS keeps messages. */
   localQueuePartition: (queue: string) => `LOCAL${SEP}QUEUE${SEP}${queue}`,

@@ -1,5 +1,10 @@
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { ConcurrentModificationError, ConflictError, DuplicateProcessorEventError } from '../domain/errors.ts';
+import {
+  ConcurrentModificationError,
+  ConflictError,
+  DuplicateProcessorEventError,
+  JobMarkerExistsError,
+} from '../domain/errors.ts';
 import { type DomainEvent, sequenceChange } from '../domain/events.ts';
 import type { Customer, HistoryEntry, Purchase, PurchaseChange } from '../domain/types.ts';
 import type { UpcomingChange } from '../domain/upcoming.ts';
@@ -14,7 +19,7 @@ import type {
   SubscriptionFilter,
   UpcomingQuery,
 } from '../ports/purchases.ts';
-import { historyPuts, items, processorEventPut, upcomingWrites } from './items.ts';
+import { historyPuts, items, jobMarkerPut, processorEventPut, upcomingWrites } from './items.ts';
 import { keys } from './keys.ts';
 import { queryPage } from './pagination.ts';
 import { TABLE_SCHEMA } from './schema.ts';
@@ -81,7 +86,7 @@ export class DynamoPurchaseStore implements PurchaseStore {
 
   async savePurchase(change: PurchaseChange, expectedVersion: number, options: SaveOptions = {}): Promise<void> {
     const { purchase, entries } = sequenceChange(change);
-    const { allowedFrom, processorEvent, idempotency } = options;
+    const { allowedFrom, processorEvent, idempotency, jobMarker } = options;
     const TableName = this.table.name;
     const values: Item = { ':expected': expectedVersion };
     const names: Record<string, string> = { '#version': 'version' };
@@ -120,6 +125,7 @@ export class DynamoPurchaseStore implements PurchaseStore {
         },
       });
     }
+    const markerIndex = jobMarker ? transaction.push(jobMarkerPut(TableName, jobMarker)) - 1 : -1;
     transaction.push(...upcomingWrites(TableName, purchase, options.before));
     try {
       await this.table.db.send(new TransactWriteCommand({ TransactItems: transaction }));
@@ -127,6 +133,9 @@ export class DynamoPurchaseStore implements PurchaseStore {
       const reasons = cancellationReasons(error);
       if (processorEvent && reasons?.[eventIndex] === 'ConditionalCheckFailed') {
         throw new DuplicateProcessorEventError(processorEvent.eventId);
+      }
+      if (jobMarker && reasons?.[markerIndex] === 'ConditionalCheckFailed') {
+        throw new JobMarkerExistsError(jobMarker.jobId, jobMarker.purchaseId);
       }
       if (reasons?.includes('ConditionalCheckFailed') || reasons?.includes('TransactionConflict')) {
         throw new ConcurrentModificationError(`purchase ${purchase.purchaseId}`);

@@ -1,10 +1,10 @@
 import { ConflictError, InvalidInputError } from '../domain/errors.ts';
 import type { DomainEvent } from '../domain/events.ts';
-import { grantOffer, resumeAccess, revokeAccess } from '../domain/grants.ts';
+import { grantOffer, type JobContext, resumeAccess, revokeAccess } from '../domain/grants.ts';
 import { linkedPurchaseId } from '../domain/ids.ts';
 import { billsThroughSiteAccount, requireConnectedAccount } from '../domain/processor-accounts.ts';
 import type { Actor, HistoryEntry, Processor, Purchase, PurchaseChange, PurchaseStatus } from '../domain/types.ts';
-import type { EventFilter, Page } from '../ports/purchases.ts';
+import type { EventFilter, Page, SaveOptions } from '../ports/purchases.ts';
 import type { Dependencies } from './deps.ts';
 import { loadPurchase } from './load.ts';
 import { retryOnConflict } from './retry.ts';
@@ -107,14 +107,31 @@ export async function changePurchase(
   purchaseId: string,
   decide: (purchase: Purchase) => PurchaseChange | null,
   allowedFrom?: readonly PurchaseStatus[],
+  options: ChangeOptions = {},
 ): Promise<{ before: Purchase; after: Purchase }> {
-  return retryOnConflict(async () => {
-    const current = await loadPurchase(deps, siteId, purchaseId);
-    const change = decide(current);
+  return retryOnConflict(async (attempt) => {
+    let current = attempt === 1 && options.known ? options.known : await loadPurchase(deps, siteId, purchaseId);
+    let change = decide(current);
+    // A copy from a list may be stale: "nothing to do" is only believed from a strongly consistent read.
+    if (!change && current === options.known) {
+      current = await loadPurchase(deps, siteId, purchaseId);
+      change = decide(current);
+    }
     if (!change) return { before: current, after: current };
-    await deps.purchases.savePurchase(change, current.version, { allowedFrom, before: current });
+    await deps.purchases.savePurchase(change, current.version, { allowedFrom, before: current, ...options.save?.(change) });
     return { before: current, after: change.purchase };
   });
+}
+
+/** What a caller of `changePurchase` may add: a copy already in hand, and what goes into the same write. */
+export interface ChangeOptions {
+  /**
+   * The purchase as a list read it (a bulk job's page): the first attempt decides on it and writes conditioned
+   * on its version, so a stale copy costs a retry with a fresh read, never a wrong write.
+   */
+  known?: Purchase | undefined;
+  /** Extra parts of the change's transaction, given the change (a bulk job's marker). */
+  save?: ((change: PurchaseChange) => SaveOptions) | undefined;
 }
 
 const ACCESS_RULES = { revoke: revokeAccess, resume: resumeAccess } as const;
@@ -133,10 +150,44 @@ export async function changeAccess(
   actor: Actor,
   now: Date,
 ): Promise<PurchaseView> {
-  const rule = ACCESS_RULES[change];
-  const { before, after } = await changePurchase(deps, siteId, purchaseId, (p) => rule(p, productIds, actor, now));
-  if (before !== after) await syncTimers(deps.scheduler, before, after);
+  const { after } = await applyAccessChange(deps, siteId, purchaseId, change, productIds, actor, now);
   return purchaseView(after);
+}
+
+/** A bulk job's part in an access change (rule 13): its ids, and its marker written in the same transaction. */
+export interface AccessJob extends JobContext {
+  known?: Purchase | undefined;
+  save?: ChangeOptions['save'];
+}
+
+/**
+ * The revoke/resume use case itself, for one purchase: what `changeAccess` answers over HTTP and what a bulk
+ * job runs per purchase, so N job revocations are indistinguishable from N single revokes (same rule, same
+ * transaction, same label, same event), the job's id added to the history entry's details.
+ */
+export async function applyAccessChange(
+  deps: Dependencies,
+  siteId: string,
+  purchaseId: string,
+  change: AccessChange,
+  /** Absent: every product; a function: chosen on the state being decided on (an undo's eligible grants). */
+  productIds: string[] | undefined | ((purchase: Purchase) => string[]),
+  actor: Actor,
+  now: Date,
+  job?: AccessJob,
+): Promise<{ before: Purchase; after: Purchase }> {
+  const rule = ACCESS_RULES[change];
+  const context: JobContext | undefined = job ? { jobId: job.jobId, undoOf: job.undoOf ?? null } : undefined;
+  const result = await changePurchase(
+    deps,
+    siteId,
+    purchaseId,
+    (p) => rule(p, typeof productIds === 'function' ? productIds(p) : productIds, actor, now, context),
+    undefined,
+    { known: job?.known, save: job?.save },
+  );
+  if (result.before !== result.after) await syncTimers(deps.scheduler, result.before, result.after);
+  return result;
 }
 
 /**

@@ -613,9 +613,10 @@ describe('timers', () => {
     return { 'Fn::GetAtt': [logicalId(stack.timers.schedulerRole), 'Arn'] };
   }
 
-  it('binds exactly the functions that arm timers: purchases, billing, me, the webhooks, timer, sweeper', () => {
+  it('binds exactly the functions that arm timers: purchases, billing, me, the webhooks, timer, sweeper, bulk worker', () => {
     expect(withTimers.map(([name]) => name).sort()).toEqual([
       'billing',
+      'bulk-worker',
       'me',
       'purchases',
       'sweeper',

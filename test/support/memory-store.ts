@@ -1,8 +1,10 @@
 import { isRecurring } from '../../shared/domain/billing.ts';
+import type { JobMarker } from '../../shared/domain/bulk-jobs.ts';
 import {
   ConcurrentModificationError,
   ConflictError,
   DuplicateProcessorEventError,
+  JobMarkerExistsError,
 } from '../../shared/domain/errors.ts';
 import { type DomainEvent, type RecordedEntry, sequenceChange, toEvent } from '../../shared/domain/events.ts';
 import type { IdempotencyRecord } from '../../shared/domain/idempotency.ts';
@@ -47,13 +49,27 @@ import { compare, copy, page } from './memory-paging.ts';
  */
 export function createMemoryStores(): Stores {
   const tables = new Tables();
-  return {
+  const stores: Stores = {
     catalog: new MemoryCatalogStore(tables),
     purchases: new MemoryPurchaseStore(tables),
     processorEvents: new MemoryProcessorEventStore(tables),
     idempotency: new MemoryIdempotencyStore(tables),
   };
+  markersOf.set(stores, tables.jobMarkers);
+  return stores;
 }
+
+/** The bulk jobs' markers of a set of memory stores, shared with its job store (test/support/memory-bulk-jobs.ts). */
+const markersOf = new WeakMap<Stores, Map<string, JobMarker>>();
+export function memoryJobMarkers(stores: Stores): Map<string, JobMarker> {
+  const markers = markersOf.get(stores);
+  if (!markers) throw new Error('not memory stores');
+  return markers;
+}
+
+/** The map key of a bulk job's marker for one purchase. */
+export const jobMarkerKey = (marker: Pick<JobMarker, 'siteId' | 'jobId' | 'purchaseId'>) =>
+  key(marker.siteId, marker.jobId, marker.purchaseId);
 
 /** An unambiguous map key of several ids (no separator an id could contain). */
 const key = (...parts: string[]) => JSON.stringify(parts);
@@ -79,6 +95,7 @@ class Tables {
   readonly links = new Map<string, { siteId: string; purchaseId: string }>();
   readonly events = new Map<string, ProcessorEventRecord>();
   readonly idempotency = new Map<string, IdempotencyRecord>();
+  readonly jobMarkers = new Map<string, JobMarker>();
 }
 
 class MemoryCatalogStore implements CatalogStore {
@@ -194,9 +211,12 @@ class MemoryPurchaseStore implements PurchaseStore {
 
   async savePurchase(change: PurchaseChange, expectedVersion: number, options: SaveOptions = {}): Promise<void> {
     const { purchase } = change;
-    const { allowedFrom, processorEvent, idempotency } = options;
+    const { allowedFrom, processorEvent, idempotency, jobMarker } = options;
     if (processorEvent && this.t.events.has(eventKey(processorEvent))) {
       throw new DuplicateProcessorEventError(processorEvent.eventId);
+    }
+    if (jobMarker && this.t.jobMarkers.has(jobMarkerKey(jobMarker))) {
+      throw new JobMarkerExistsError(jobMarker.jobId, jobMarker.purchaseId);
     }
     const current = this.t.purchases.get(key(purchase.siteId, purchase.purchaseId));
     const claimKey = idempotency && idempotencyKey(idempotency);
@@ -211,6 +231,7 @@ class MemoryPurchaseStore implements PurchaseStore {
     this.write(change);
     if (processorEvent) this.t.events.set(eventKey(processorEvent), copy(processorEvent));
     if (claimKey) this.t.idempotency.set(claimKey, copy({ ...idempotency!, status: 'completed' }));
+    if (jobMarker) this.t.jobMarkers.set(jobMarkerKey(jobMarker), copy(jobMarker));
   }
 
   async listHistory(siteId: string, purchaseId: string): Promise<HistoryEntry[]> {

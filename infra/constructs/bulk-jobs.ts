@@ -1,0 +1,92 @@
+import { Duration } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, type IMetric, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** Lambda's advice for SQS event sources: a visibility timeout of at least six times the function's timeout. */
+const VISIBILITY_PER_TIMEOUT = 6;
+/** Receives before a page goes to the dead-letter queue: only errors of our own (DynamoDB, SQS) fail a page. */
+const MAX_RECEIVE_COUNT = 5;
+/**
+ * How many pages may run at once, across every job of every site: 5 pages × 8 purchases in flight is at most
+ * ~40 transactions at a time, a small and fixed share of the table's capacity (DESIGN §6), so a 1 M-purchase
+ * job cannot starve the API or other sites. Jobs share the slots: a second job's pages interleave with the first's.
+ */
+export const BULK_WORKER_MAX_CONCURRENCY = 5;
+
+export interface BulkJobsProps {
+  /** The worker: one page per message. */
+  readonly worker: IFunction;
+  readonly workerTimeout: Duration;
+}
+
+/**
+ * Bulk revocation jobs, the asynchronous half (rule 13; DESIGN §6: every job fans out over a queue):
+ *
+ *   POST /bulk-revocations ──▶ job queue ──▶ worker λ (page n: queue page n+1, revoke its purchases, count) ──┐
+ *                                  ▲─────────────────────────────────────────────────────────────────────┘
+ *
+ * The queue has a dead-letter queue with an alarm on its depth, and an alarm on the age of the oldest page (a
+ * backlog). The worker takes one message per invocation (`batchSize: 1`) and reports failures per message.
+ * The API function and the worker send to the queue through `ApiFunction.bindJobQueue`.
+ */
+export class BulkJobs extends Construct {
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly alarms: readonly Alarm[];
+
+  constructor(scope: Construct, id: string, props: BulkJobsProps) {
+    super(scope, id);
+    const queueProps = { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true } as const;
+    // The SQS maximum: two weeks for someone to redrive a page before it is gone.
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', { ...queueProps, retentionPeriod: Duration.days(14) });
+    this.queue = new Queue(this, 'Queue', {
+      ...queueProps,
+      visibilityTimeout: Duration.seconds(props.workerTimeout.toSeconds() * VISIBILITY_PER_TIMEOUT),
+      // A 1 M-purchase job is 10 000 pages; at worst they wait days behind other jobs, never lost before 14.
+      retentionPeriod: Duration.days(14),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+    props.worker.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: 1,
+        reportBatchItemFailures: true,
+        maxConcurrency: BULK_WORKER_MAX_CONCURRENCY,
+      }),
+    );
+    const alarm = (name: string, description: string, metric: { metric: IMetric; threshold: number }) =>
+      new Alarm(this, name, {
+        alarmDescription: description,
+        metric: metric.metric,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        threshold: metric.threshold,
+        evaluationPeriods: 1,
+        // SQS stops sending metrics for an empty, idle queue: no data means nothing waiting.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    this.alarms = [
+      alarm(
+        'DeadLetterAlarm',
+        'A bulk job page failed five times on errors of our own (DynamoDB, SQS, the scheduler). Its job stays ' +
+          'running until the page is redriven from the bulk job dead-letter queue; a redriven page redoes only ' +
+          'what is missing.',
+        {
+          metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(5),
+            statistic: Stats.MAXIMUM,
+          }),
+          threshold: 0,
+        },
+      ),
+      alarm('BacklogAlarm', 'Bulk job pages wait more than an hour: the worker is not keeping up.', {
+        metric: this.queue.metricApproximateAgeOfOldestMessage({
+          period: Duration.minutes(5),
+          statistic: Stats.MAXIMUM,
+        }),
+        threshold: 3_600,
+      }),
+    ];
+  }
+}

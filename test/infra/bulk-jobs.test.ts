@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { BULK_WORKER_MAX_CONCURRENCY } from '../../infra/constructs/bulk-jobs.ts';
+import { BULK_WORKER_FUNCTION, FUNCTION_DEFINITIONS } from '../../infra/definitions.ts';
+import { MembergateStack } from '../../infra/stack.ts';
+
+// Bulk revocation jobs on AWS (rule 13, DESIGN §6): the job queue with its dead-letter queue and alarms, the
+// worker reading it one page per invocation with bounded concurrency, and only the bulk functions allowed to
+// send to it. Functions are not bundled here: test/infra/stack.test.ts bundles and loads every function.
+
+type Json = Record<string, unknown>;
+interface Resource {
+  Type: string;
+  Properties: Json;
+}
+interface Statement {
+  Sid?: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+const cdkJson = JSON.parse(readFileSync(fileURLToPath(new URL('../../cdk.json', import.meta.url)), 'utf8')) as {
+  context?: Json;
+};
+
+let app: App;
+let stack: MembergateStack;
+let resources: Record<string, Resource>;
+
+beforeAll(() => {
+  app = new App({ context: { ...(cdkJson.context ?? {}), 'aws:cdk:bundling-stacks': [] } });
+  stack = new MembergateStack(app, 'Membergate');
+  resources = Template.fromStack(stack).toJSON().Resources as Record<string, Resource>;
+});
+
+const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
+  stack.getLogicalId(construct.node.defaultChild as CfnElement);
+const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
+const getAtt = (id: string, attribute: string) => ({ 'Fn::GetAtt': [id, attribute] });
+const functionId = (name: string) => logicalId(stack.functions.get(name)!.function);
+
+function statementsOf(name: string): Statement[] {
+  const role = (resources[functionId(name)]!.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+  return ofType('AWS::IAM::Policy')
+    .filter(([, policy]) => (policy.Properties.Roles as { Ref: string }[]).some((ref) => ref.Ref === role))
+    .flatMap(([, policy]) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+const actions = (statement: Statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]);
+
+describe('the job queue', () => {
+  it('sends a page that failed five receives to its dead-letter queue, kept 14 days; both encrypted', () => {
+    const queue = resources[logicalId(stack.bulkJobs.queue)]!.Properties;
+    const dlq = resources[logicalId(stack.bulkJobs.deadLetterQueue)]!.Properties;
+    expect(queue.RedrivePolicy).toEqual({
+      deadLetterTargetArn: getAtt(logicalId(stack.bulkJobs.deadLetterQueue), 'Arn'),
+      maxReceiveCount: 5,
+    });
+    // Six times the worker's timeout, so a page in flight is not handed to a second worker meanwhile.
+    expect(queue.VisibilityTimeout).toBe((BULK_WORKER_FUNCTION.timeoutSeconds ?? 10) * 6);
+    expect(dlq.MessageRetentionPeriod).toBe(14 * 86_400);
+    expect(queue.SqsManagedSseEnabled).toBe(true);
+    expect(dlq.SqsManagedSseEnabled).toBe(true);
+  });
+
+  it('raises an alarm on any dead-lettered page and on a backlog', () => {
+    const alarmed = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    const onQueue = (queue: string, metric: string) =>
+      alarmed.find(
+        (alarm) =>
+          alarm.MetricName === metric &&
+          JSON.stringify(alarm.Dimensions).includes(JSON.stringify(getAtt(queue, 'QueueName'))),
+      );
+    expect(onQueue(logicalId(stack.bulkJobs.deadLetterQueue), 'ApproximateNumberOfMessagesVisible')).toMatchObject({
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(onQueue(logicalId(stack.bulkJobs.queue), 'ApproximateAgeOfOldestMessage')).toBeDefined();
+  });
+
+  it('feeds the worker one page per invocation, reporting failures per message, with bounded concurrency', () => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(
+      ([, mapping]) =>
+        JSON.stringify(mapping.Properties.EventSourceArn) ===
+        JSON.stringify(getAtt(logicalId(stack.bulkJobs.queue), 'Arn')),
+    );
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]![1].Properties).toMatchObject({
+      FunctionName: { Ref: functionId(BULK_WORKER_FUNCTION.name) },
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: BULK_WORKER_MAX_CONCURRENCY },
+    });
+  });
+
+  it('only the bulk API and the worker may send to it, with sqs:SendMessage alone and JOB_QUEUE_URL set', () => {
+    const queueArn = getAtt(logicalId(stack.bulkJobs.queue), 'Arn');
+    for (const { name } of FUNCTION_DEFINITIONS) {
+      const sends = statementsOf(name).filter(
+        (statement) =>
+          JSON.stringify(statement.Resource) === JSON.stringify(queueArn) &&
+          actions(statement).some((a) => a.startsWith('sqs:Send')),
+      );
+      const env = (resources[functionId(name)]!.Properties.Environment as { Variables: Json }).Variables;
+      if (name === 'bulk-revocations' || name === 'bulk-worker') {
+        expect(sends.map(actions)).toEqual([['sqs:SendMessage']]);
+        expect(env.JOB_QUEUE_URL).toEqual({ Ref: logicalId(stack.bulkJobs.queue) });
+      } else {
+        expect(sends).toEqual([]);
+        expect(env.JOB_QUEUE_URL).toBeUndefined();
+      }
+    }
+  });
+
+  it('the worker arms timers (a revoke retires access-period timers); the API function does not', () => {
+    const env = (name: string) =>
+      (resources[functionId(name)]!.Properties.Environment as { Variables: Json }).Variables;
+    expect(env('bulk-worker').SCHEDULE_GROUP).toBeDefined();
+    expect(env('bulk-revocations').SCHEDULE_GROUP).toBeUndefined();
+  });
+});
+
+describe('cdk-nag (AwsSolutions) on bulk jobs', () => {
+  it('reports nothing unacknowledged for the queues, the alarms or the bulk functions', () => {
+    const report = new AwsSolutionsChecks().validateScope(app);
+    const findings = report.violations
+      .flatMap((violation) => violation.violatingResources.map((r) => `${violation.ruleName} ${r.constructPath}`))
+      .filter((finding) => /Bulk/.test(finding));
+    expect(findings).toEqual([]);
+  });
+});
