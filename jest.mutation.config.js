@@ -1,7 +1,7 @@
 // The tests `npm run test:mutation` (stryker.config.mjs) runs against each mutant of shared/domain: the unit
-// project of jest.config.js (never DynamoDB Local), less the tests of adapters, infra and the HTTP edge.
-// Those load the AWS SDK, Stripe and crypto fixtures, which costs seconds per mutant and guards no domain
-// rule; the domain's rules are held by the domain and use-case tests that stay.
+// project of jest.config.js (never DynamoDB Local), less the tests of use cases, adapters, infra and the HTTP
+// edge. Each of those files costs up to seconds per mutant (ESM loading of the AWS SDK, Stripe, stores) and
+// Jest cannot stop at the first failure when run by Stryker; the score is what the domain's own tests guard.
 import config from './jest.config.js';
 
 const unit = config.projects.find((project) => project.displayName === 'unit');
@@ -35,5 +35,5 @@ const ADAPTER_TESTS = [
 export default {
   ...unit,
   displayName: 'mutation',
-  testPathIgnorePatterns: ['/node_modules/', ...ADAPTER_TESTS.map((name) => `/test/unit/${name}\\.test\\.ts$`)],
+  testPathIgnorePatterns: ['/node_modules/', '/test/unit/usecases/', ...ADAPTER_TESTS.map((name) => `/test/unit/${name}\\.test\\.ts$`)],
 };

@@ -461,6 +461,24 @@ describe('a scheduled cancellation cleared at the processor', () => {
   });
 });
 
+describe('a pending status without its cancellation record (an inconsistent stored purchase)', () => {
+  const broken = () => aPurchase({ status: 'pending_cancellation', cancellation: null });
+
+  it('a scheduled cancellation is recorded as a new request instead of failing', () => {
+    const change = apply(broken(), withState({ cancelAt: PERIOD_END, cancelAtPeriodEnd: true }));
+    expect(change.purchase.cancellation?.effectiveAt).toBe(PERIOD_END);
+    expect(change.history.map((entry) => entry.type)).toEqual(['cancellation.requested']);
+  });
+
+  it('a Stripe update without a schedule stops it, with no instant to report', () => {
+    const change = apply(broken(), withState({}));
+    expect(change.purchase.status).toBe('active');
+    expect(change.history).toEqual([
+      { at: AT, type: 'cancellation.stopped', actor: STRIPE_ACTOR, details: { canceledEffectiveAt: null, ...SOURCE } },
+    ]);
+  });
+});
+
 describe('status changes', () => {
   it('paused at the processor: billing.paused with the pause recorded', () => {
     const resumesAt = '2026-04-01T00:00:00.000Z';
