@@ -219,6 +219,22 @@ describe('planCancellation: when it takes effect and what it still charges', () 
   });
 });
 
+describe('a price that does not recur previews no renewals', () => {
+  it.each([
+    ['one-time', { type: 'one_time', amount: 100, currency: 'usd' }],
+    ['free', { type: 'free' }],
+  ] as const)('a subscription record carrying a %s price: no charges, and no failure', (_, price) => {
+    const odd = aPurchase({ price });
+    expect(planCancellation(odd, { when: 'date', date: '2026-06-01T00:00:00.000Z' }, NOW)).toEqual({
+      effectiveAt: '2026-06-01T00:00:00.000Z',
+      charges: [],
+    });
+    expect(currentPeriodEnd(aPurchase({ price, currentPeriodEnd: '2026-01-01T00:00:00.000Z' }), NOW)).toBe(
+      '2026-01-01T00:00:00.000Z',
+    );
+  });
+});
+
 describe('chargesUntil: the "date too far ahead" guard', () => {
   const daily = { interval: 'day', intervalCount: 1 } as const;
   const price = { amount: 100, currency: 'usd' };

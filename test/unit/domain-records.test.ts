@@ -16,13 +16,13 @@ import {
 } from '../../shared/domain/errors.ts';
 import { domainEventSchema, SITE_EVENT_CATALOG, siteEventJsonSchemas } from '../../shared/domain/event-catalog.ts';
 import { eventId, type RecordedEntry, sequenceChange, toEvent } from '../../shared/domain/events.ts';
-import { grantOffer } from '../../shared/domain/grants.ts';
+import { grantOffer, resumeAccess, selectGrants } from '../../shared/domain/grants.ts';
 import { fingerprintOf, IDEMPOTENCY_RETENTION_DAYS } from '../../shared/domain/idempotency.ts';
 import { ID_PATTERN, isId, PROCESSOR_ID_MAX, processorId } from '../../shared/domain/ids.ts';
 import type { HistoryEntry, Purchase } from '../../shared/domain/types.ts';
 import { purchaseView } from '../../shared/domain/views.ts';
 import { forbiddenAddress, urlShape } from '../../shared/domain/webhook-url.ts';
-import { ADMIN, activeGrant, anOffer, aPurchase, NOW, revokedGrant } from './fixtures.ts';
+import { ADMIN, activeGrant, anOffer, aPurchase, NOW, revokedGrant, thrownBy } from './fixtures.ts';
 
 // The domain's records and their small rules: events and their numbering, the purchase view, idempotency
 // fingerprints, ids, named errors, and the SSRF guard's address rules.
@@ -350,5 +350,35 @@ describe('the SSRF guard: which addresses a delivery may connect to', () => {
       host: 'example.com',
       local: false,
     });
+  });
+});
+
+describe('choosing grants', () => {
+  it('every unknown product is named, by its index, in one 400', () => {
+    const error = thrownBy(() => selectGrants(aPurchase(), ['nope', 'course', 'gone'])) as InvalidInputError;
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error.message).toBe('product nope is not part of this purchase; product gone is not part of this purchase');
+    expect(error.details).toEqual([
+      { field: 'productIds[0]', message: 'product nope is not part of this purchase' },
+      { field: 'productIds[2]', message: 'product gone is not part of this purchase' },
+    ]);
+  });
+
+  it('no list means every product; a list is deduplicated in its order', () => {
+    expect(selectGrants(aPurchase(), undefined)).toEqual(['course', 'community']);
+    expect(selectGrants(aPurchase(), ['community', 'course', 'community'])).toEqual(['community', 'course']);
+    expect(selectGrants(aPurchase(), [])).toEqual([]);
+  });
+
+  it('resuming: the access.resumed entry lists what changed, and the grant is cleared', () => {
+    const purchase = aPurchase({ products: [activeGrant('course'), revokedGrant('community', AT, ADMIN, 'x')] });
+    const change = resumeAccess(purchase, undefined, ADMIN, NOW);
+    expect(change?.purchase.products).toEqual([activeGrant('course'), activeGrant('community')]);
+    expect(change?.history).toEqual([
+      { at: AT, type: 'access.resumed', actor: ADMIN, details: { productIds: ['community'] } },
+    ]);
+    expect(change?.purchase.version).toBe(4);
+    expect(change?.purchase.updatedAt).toBe(AT);
+    expect(resumeAccess(aPurchase(), undefined, ADMIN, NOW)).toBeNull();
   });
 });
