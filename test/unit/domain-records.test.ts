@@ -331,6 +331,13 @@ describe('the SSRF guard: which addresses a delivery may connect to', () => {
     });
   });
 
+  it('what is not an absolute URL is refused with an example', () => {
+    expect(urlShape('/webhooks', { allowLocalHttp: false })).toEqual({
+      ok: false,
+      problem: 'must be an absolute URL such as https://example.com/webhooks',
+    });
+  });
+
   it('the local runtime’s own wording for a scheme it refuses', () => {
     expect(urlShape('ftp://example.com', { allowLocalHttp: true })).toEqual({
       ok: false,
