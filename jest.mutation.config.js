@@ -35,5 +35,9 @@ const ADAPTER_TESTS = [
 export default {
   ...unit,
   displayName: 'mutation',
-  testPathIgnorePatterns: ['/node_modules/', '/test/unit/usecases/', ...ADAPTER_TESTS.map((name) => `/test/unit/${name}\\.test\\.ts$`)],
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    '/test/unit/usecases/',
+    ...ADAPTER_TESTS.map((name) => `/test/unit/${name}\\.test\\.ts$`),
+  ],
 };

@@ -18,7 +18,17 @@ import { upcoming } from './upcoming.ts';
 import { webhooks } from './webhooks.ts';
 
 /** In run order. Add a section here. */
-const SECTIONS: Section[] = [accessLatency, dynamodbCalls, bundles, lifecycle, timers, webhooks, events, upcoming, bulk];
+const SECTIONS: Section[] = [
+  accessLatency,
+  dynamodbCalls,
+  bundles,
+  lifecycle,
+  timers,
+  webhooks,
+  events,
+  upcoming,
+  bulk,
+];
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2);

@@ -118,7 +118,11 @@ export async function changePurchase(
       change = decide(current);
     }
     if (!change) return { before: current, after: current };
-    await deps.purchases.savePurchase(change, current.version, { allowedFrom, before: current, ...options.save?.(change) });
+    await deps.purchases.savePurchase(change, current.version, {
+      allowedFrom,
+      before: current,
+      ...options.save?.(change),
+    });
     return { before: current, after: change.purchase };
   });
 }
