@@ -127,9 +127,14 @@ describe('which purchases take billing actions', () => {
 
 describe('planCancellation: when it takes effect and what it still charges', () => {
   it('now and period_end charge nothing more', () => {
-    expect(planCancellation(aPurchase(), { when: 'now' }, NOW)).toEqual({ effectiveAt: AT, charges: [] });
+    expect(planCancellation(aPurchase(), { when: 'now' }, NOW)).toEqual({
+      effectiveAt: AT,
+      localDay: null,
+      charges: [],
+    });
     expect(planCancellation(aPurchase(), { when: 'period_end' }, NOW)).toEqual({
       effectiveAt: PERIOD_END,
+      localDay: null,
       charges: [],
     });
   });
@@ -169,6 +174,7 @@ describe('planCancellation: when it takes effect and what it still charges', () 
   it('a date within the current period charges nothing', () => {
     expect(planCancellation(aPurchase(), { when: 'date', date: '2026-03-10T00:00:00.000Z' }, NOW)).toEqual({
       effectiveAt: '2026-03-10T00:00:00.000Z',
+      localDay: null,
       charges: [],
     });
   });
@@ -179,7 +185,7 @@ describe('planCancellation: when it takes effect and what it still charges', () 
       { when: 'date', date: '2026-05-01T00:00:00.000Z' },
       NOW,
     );
-    expect(plan).toEqual({ effectiveAt: '2026-05-01T00:00:00.000Z', charges: [] });
+    expect(plan).toEqual({ effectiveAt: '2026-05-01T00:00:00.000Z', localDay: null, charges: [] });
   });
 
   it('the refusal comes first: a canceled purchase cannot even be previewed', () => {
@@ -227,6 +233,7 @@ describe('a price that does not recur previews no renewals', () => {
     const odd = aPurchase({ price });
     expect(planCancellation(odd, { when: 'date', date: '2026-06-01T00:00:00.000Z' }, NOW)).toEqual({
       effectiveAt: '2026-06-01T00:00:00.000Z',
+      localDay: null,
       charges: [],
     });
     expect(currentPeriodEnd(aPurchase({ price, currentPeriodEnd: '2026-01-01T00:00:00.000Z' }), NOW)).toBe(
@@ -307,7 +314,13 @@ describe('history entries and secondary fields of each transition', () => {
     expect(change.purchase).toEqual(
       aPurchase({
         status: 'pending_cancellation',
-        cancellation: { when: 'period_end', effectiveAt: PERIOD_END, requestedBy: SUPPORT, requestedAt: AT },
+        cancellation: {
+          when: 'period_end',
+          effectiveAt: PERIOD_END,
+          requestedBy: SUPPORT,
+          requestedAt: AT,
+          localDay: null,
+        },
         accessEndsAt: PERIOD_END,
         updatedAt: AT,
         version: 4,
@@ -387,7 +400,12 @@ describe('history entries and secondary fields of each transition', () => {
     const change = pause(aPurchase({ status: 'past_due' }), null, SUPPORT, NOW);
     expect(change.history).toEqual([{ at: AT, type: 'billing.paused', actor: SUPPORT, details: { resumesAt: null } }]);
     expect(change.purchase).toEqual(
-      aPurchase({ status: 'paused', pause: { pausedAt: AT, resumesAt: null }, updatedAt: AT, version: 4 }),
+      aPurchase({
+        status: 'paused',
+        pause: { pausedAt: AT, resumesAt: null, localDay: null },
+        updatedAt: AT,
+        version: 4,
+      }),
     );
   });
 

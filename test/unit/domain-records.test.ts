@@ -165,6 +165,7 @@ describe('the purchase view', () => {
       offerId: 'offer-1',
       processor: 'stripe',
       processorSubscriptionId: 'sub_123',
+      processorAccount: null,
       kind: 'subscription',
       status: 'active',
       price: purchase.price,
