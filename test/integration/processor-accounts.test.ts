@@ -261,23 +261,13 @@ describe('each site bills through its own PayPal merchant', () => {
     expect(paypal.subscriptions.get(subscriptionId)).toMatchObject({ merchant, status: 'SUSPENDED' });
 
     // Acting for another merchant, the platform's app cannot reach that subscription: PayPal answers 404.
-    const registry = processorRegistry({
-      stripe: null,
-      native: null,
-      stripeWebhookSecret: null,
-      paypal: {
-        clientId: paypal.clientId,
-        clientSecret: paypal.clientSecret,
-        apiBase: paypal.url,
-        environment: 'sandbox',
-      },
-      paypalWebhookId: null,
-      paypalWebhookCert: null,
-    });
     const stored = await api.deps.purchases.getPurchase(site.siteId, purchase.purchaseId);
     if (!stored) throw new Error('purchase missing');
     await expect(
-      registry.paypal.cancelNow({ ...stored, processorAccount: 'OTHERMERCHANT1' }, `other-${subscriptionId}`),
+      api.deps.processors.paypal.cancelNow(
+        { ...stored, processorAccount: 'OTHERMERCHANT1' },
+        `other-${subscriptionId}`,
+      ),
     ).rejects.toMatchObject({ processor: 'paypal', status: 404 });
     expect(paypal.subscriptions.get(subscriptionId)?.status).toBe('SUSPENDED');
   });
