@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime.ts';
+import { httpClient } from '../support/e2e-http.ts';
 
 /**
  * The outbox end to end on the local runtime (`npm start`) over HTTP: a change made through the API is
@@ -13,35 +14,10 @@ import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime.
  */
 jest.setTimeout(60_000);
 
-interface Reply {
-  status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: responses are inspected field by field
-  body: any;
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function client(base: () => string) {
-  async function http(method: string, path: string, init: { token?: string; body?: unknown } = {}): Promise<Reply> {
-    const headers: Record<string, string> = {};
-    if (init.token) headers.authorization = `Bearer ${init.token}`;
-    if (init.body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(`${base()}${path}`, {
-      method,
-      headers,
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
-  }
-
-  async function ok(method: string, path: string, token: string, body?: unknown, expected = 200) {
-    const reply = await http(method, path, { token, body });
-    if (reply.status !== expected) {
-      throw new Error(`${method} ${path} → ${reply.status} (expected ${expected}) ${JSON.stringify(reply.body)}`);
-    }
-    return reply.body;
-  }
+  const { http, ok } = httpClient(base);
 
   /** A site with a product, an offer, a customer and a granted purchase; its admin token. */
   async function purchase(siteId: string) {

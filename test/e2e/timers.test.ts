@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime.ts';
 import { timerName } from '../../shared/ports/scheduler.ts';
+import { httpClient } from '../support/e2e-http.ts';
 
 /**
  * Timed billing actions against the local runtime (`npm start`) over real HTTP: the local scheduler fires
@@ -14,39 +15,13 @@ import { timerName } from '../../shared/ports/scheduler.ts';
  */
 jest.setTimeout(60_000);
 
-interface Reply {
-  status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: responses are inspected field by field
-  body: any;
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const newSiteId = () => `site-timers-${randomUUID()}`;
 const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
 
 /** An HTTP client for one runtime's base URL. */
 function client(base: () => string) {
-  async function http(method: string, path: string, init: { token?: string; body?: unknown } = {}): Promise<Reply> {
-    const headers: Record<string, string> = {};
-    if (init.token) headers.authorization = `Bearer ${init.token}`;
-    if (init.body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(`${base()}${path}`, {
-      method,
-      headers,
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
-  }
-
-  /** Fails with the response in the message, so a broken step says which one and why. */
-  async function ok(method: string, path: string, token: string, body?: unknown, expected = 200) {
-    const reply = await http(method, path, { token, body });
-    if (reply.status !== expected) {
-      throw new Error(`${method} ${path} → ${reply.status} (expected ${expected}) ${JSON.stringify(reply.body)}`);
-    }
-    return reply.body;
-  }
+  const { http, ok } = httpClient(base);
 
   async function adminToken(siteId: string, email: string): Promise<string> {
     const reply = await http('POST', '/local/tokens', { body: { role: 'admin', siteId, email } });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime.ts';
+import { httpClient } from '../support/e2e-http.ts';
 
 /**
  * The calendar of upcoming access changes over real HTTP against the local runtime (`npm start`), as the
@@ -8,12 +9,6 @@ import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime.
  * first, and nothing of another site; `to` before `from` and a forged cursor are 400s naming the field.
  */
 jest.setTimeout(60_000);
-
-interface Reply {
-  status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: responses are inspected field by field
-  body: any;
-}
 
 let runtime: LocalRuntime;
 
@@ -29,26 +24,7 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
-async function http(method: string, path: string, init: { token?: string; body?: unknown } = {}): Promise<Reply> {
-  const headers: Record<string, string> = {};
-  if (init.token) headers.authorization = `Bearer ${init.token}`;
-  if (init.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${runtime.url}${path}`, {
-    method,
-    headers,
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
-}
-
-async function ok(method: string, path: string, token: string, body?: unknown, expected = 200) {
-  const reply = await http(method, path, { token, body });
-  if (reply.status !== expected) {
-    throw new Error(`${method} ${path} → ${reply.status} (expected ${expected}) ${JSON.stringify(reply.body)}`);
-  }
-  return reply.body;
-}
+const { http, ok } = httpClient(() => runtime.url);
 
 const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
 
