@@ -173,7 +173,17 @@ export function buildEvent(input: {
   return event as unknown as ApiEvent;
 }
 
-export function lambdaContext(functionName: string): Context {
+/**
+ * The deadline the local runtime gives a handler, as Lambda would: the API functions' timeout (10 s) unless
+ * `LOCAL_FUNCTION_TIMEOUT_MS` says otherwise. The test suite raises it, so that a machine busy with other
+ * tests (DynamoDB Local slowed down) does not turn a slow answer into a 500 that says nothing about the code.
+ */
+export function localFunctionTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const configured = Number(env.LOCAL_FUNCTION_TIMEOUT_MS);
+  return Number.isFinite(configured) && configured > 0 ? configured : 10_000;
+}
+
+export function lambdaContext(functionName: string, timeoutMs = localFunctionTimeoutMs()): Context {
   const started = Date.now();
   return {
     callbackWaitsForEmptyEventLoop: false,
@@ -184,7 +194,7 @@ export function lambdaContext(functionName: string): Context {
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, 10_000 - (Date.now() - started)),
+    getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - started)),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,

@@ -48,6 +48,12 @@ export async function grantOfferToCustomer(
       { field: 'processorSubscriptionId', message: `required when processor is ${request.processor}` },
     ]);
   }
+  // Without a processor nothing bills, so a subscription id would link webhooks to a purchase no processor owns.
+  if (request.processor === 'none' && request.processorSubscriptionId) {
+    throw new InvalidInputError('a purchase without a processor has no processor subscription', [
+      { field: 'processorSubscriptionId', message: 'only with processor stripe, paypal or native' },
+    ]);
+  }
   if (request.currentPeriodEnd && Date.parse(request.currentPeriodEnd) <= now.getTime()) {
     throw new InvalidInputError('currentPeriodEnd must be in the future', [
       { field: 'currentPeriodEnd', message: 'must be in the future' },

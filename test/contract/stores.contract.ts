@@ -985,7 +985,7 @@ export function describeStoreContract(name: string, makeStores: () => Stores | P
           return dueAt.slice(0, 13) === now.toISOString().slice(0, 13);
         });
         expect(thisHourOnly.map((d) => d.purchaseId).sort()).toEqual(expected.map((p) => p.purchaseId).sort());
-      }, 30_000);
+      }, 120_000);
 
       it('reads hours oldest first, page by page, with every shard of an hour', async () => {
         const now = quietDay();
@@ -1000,7 +1000,7 @@ export function describeStoreContract(name: string, makeStores: () => Stores | P
         expect(due.map((d) => d.purchaseId).sort()).toEqual(made.map((p) => p.purchaseId).sort());
         const hours = due.map((d) => d.dueAt.slice(0, 13));
         expect(hours).toEqual([...hours].sort());
-      }, 30_000);
+      }, 120_000);
 
       it('has one entry per action, and a change removes an entry in the same write', async () => {
         const now = quietDay();
@@ -1018,7 +1018,7 @@ export function describeStoreContract(name: string, makeStores: () => Stores | P
         await expect(
           allDue(now, { lookbackHours: 3 }).then((all) => all.filter((d) => d.siteId === siteId)),
         ).resolves.toEqual([{ siteId, purchaseId: both.purchaseId, dueAt: shift(now, -HOUR) }]);
-      }, 30_000);
+      }, 120_000);
 
       it('refuses a cursor of another run (another now) or a forged one', async () => {
         const now = quietDay();
@@ -1037,7 +1037,7 @@ export function describeStoreContract(name: string, makeStores: () => Stores | P
         await expect(
           stores.purchases.listDue(now, { limit: 1, lookbackHours: 2, cursor: 'forged' }),
         ).rejects.toBeInstanceOf(InvalidInputError);
-      }, 30_000);
+      }, 120_000);
     });
 
     describe('listUpcoming', () => {

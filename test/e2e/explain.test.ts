@@ -9,7 +9,6 @@ import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime.
  */
 
 // Eleven requests through the runtime and DynamoDB Local on a shared machine: more than jest's default 5 s.
-jest.setTimeout(60_000);
 
 let runtime: LocalRuntime;
 

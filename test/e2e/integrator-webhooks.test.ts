@@ -10,7 +10,6 @@ import { startReceiver } from '../support/webhook-harness.ts';
  * the fan-out and delivery queues, and arrives at the receiver as a signed POST that `standardwebhooks`
  * verifies; the endpoint's delivery log shows it.
  */
-jest.setTimeout(60_000);
 
 let runtime: LocalRuntime;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;

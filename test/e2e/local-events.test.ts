@@ -12,7 +12,6 @@ import { httpClient } from '../support/e2e-http.ts';
  * data the publisher's checkpoint survives a restart. The 2 s figure is DESIGN.md §4's budget; the bench
  * measures the real distribution, this test only holds the promise.
  */
-jest.setTimeout(60_000);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime.ts';
 
 // A flow is a dozen HTTP requests, each a few DynamoDB Local writes: seconds on a busy 2-core machine.
-jest.setTimeout(30_000);
 
 /**
  * The local runtime over real HTTP, as a user following the README would drive it: `fetch` against the

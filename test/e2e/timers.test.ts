@@ -13,7 +13,6 @@ import { httpClient } from '../support/e2e-http.ts';
  * the runtime was down is applied at the next start-up (on-disk data). How late timers fire is a budget
  * checked by `npm run bench` (timers section), not here: these tests only wait with generous deadlines.
  */
-jest.setTimeout(60_000);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const newSiteId = () => `site-timers-${randomUUID()}`;

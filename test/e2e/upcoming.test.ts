@@ -8,7 +8,6 @@ import { httpClient } from '../support/e2e-http.ts';
  * lead checks it: a period-end cancellation, an `accessDays` end and a pause end, at their instants, soonest
  * first, and nothing of another site; `to` before `from` and a forged cursor are 400s naming the field.
  */
-jest.setTimeout(60_000);
 
 let runtime: LocalRuntime;
 

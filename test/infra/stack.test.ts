@@ -28,7 +28,6 @@ import { API_FUNCTIONS, ROUTES, type RouteAccess, routeKey } from '../../shared/
 import { createTableInput } from '../../shared/store/schema.ts';
 
 // Synthesis bundles every function with esbuild: seconds, not milliseconds. It runs once, in beforeAll.
-jest.setTimeout(120_000);
 
 type Json = Record<string, unknown>;
 interface Resource {

@@ -27,7 +27,7 @@ describe('catalog writes never lose an update', () => {
       stripeAccountId: null,
       paypalMerchantId: null,
     });
-  }, 30_000);
+  }, 120_000);
 
   it('archiving a product or an offer twice keeps the first archivedAt', async () => {
     const clock = new TestClock(new Date('2026-11-01T10:00:00.000Z'));

@@ -68,7 +68,7 @@ describe('domain events (transactional outbox)', () => {
     expect(events.map((e) => e.sequence)).toEqual(Array.from({ length: history.length }, (_, i) => i + 1));
     expect(events.map((e) => e.type)).toEqual(history.map((h: { type: string }) => h.type));
     expect(events.at(-1).data.purchase).toEqual((await api.call('GET', path, { claims })).body);
-  }, 30_000);
+  }, 120_000);
 
   it('a rejected command writes no event', async () => {
     const api = apiHarness();

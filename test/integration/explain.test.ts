@@ -8,7 +8,6 @@ import { admin, apiHarness, automation, seedSite, support } from '../support/har
  */
 
 // Each test seeds a site and makes a dozen transactional writes: over jest's 5 s on a busy shared machine.
-jest.setTimeout(30_000);
 
 const DAY = 86_400_000;
 const explainPath = (siteId: string, customerId: string, productId: string, query = '') =>

@@ -9,8 +9,6 @@ import { startReceiver } from '../support/webhook-harness.ts';
 // The local runtime's stand-ins for the EventBridge rule and the two SQS queues (persisted in DynamoDB Local),
 // running the same fan-out and delivery handlers as the Lambdas.
 
-jest.setTimeout(30_000);
-
 /** The smallest bus local consumers can subscribe to. */
 class TinyBus implements EventBus {
   private readonly listeners: ((events: BusEvent[]) => Promise<void>)[] = [];

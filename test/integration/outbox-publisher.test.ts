@@ -25,8 +25,6 @@ import { apiHarness, seedSite } from '../support/harness.ts';
 // What is checked is what DESIGN.md §5 promises: every event arrives (counted by id), a failure loses nothing,
 // and a redelivery repeats an event only with its id (and content) unchanged.
 
-jest.setTimeout(60_000);
-
 const cleanups: (() => Promise<void>)[] = [];
 // Failures are provoked on purpose here; the publisher's and the poller's error lines would only be noise.
 beforeEach(() => {

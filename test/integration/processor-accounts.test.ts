@@ -21,7 +21,6 @@ const PERIOD_END = '2026-12-21T10:00:00.000Z';
 const STRIPE_SECRET = 'whsec_processor_accounts';
 
 // The first call of each processor loads its SDK; on a busy machine that alone can take seconds.
-jest.setTimeout(30_000);
 
 let stripe: StripeSandbox;
 let paypal: PayPalSandbox;

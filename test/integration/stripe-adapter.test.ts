@@ -239,7 +239,7 @@ describe('stripe adapter against the sandbox', () => {
     expect(requests).toHaveLength(3);
     expect(new Set(requests.map((r) => r.headers['idempotency-key']))).toEqual(new Set(['key-retried']));
     expect(error).toMatchObject({ processor: 'stripe', status: 500 });
-  }, 10_000);
+  }, 120_000);
 
   it('the native processor names itself in errors', async () => {
     const native = createStripeProcessor({ stripe, processor: 'native' });
@@ -261,5 +261,5 @@ describe('stripe adapter against the sandbox', () => {
 
     expect(error).toBeInstanceOf(ProcessorError);
     expect(error).toMatchObject({ processor: 'stripe', status: undefined });
-  }, 10_000);
+  }, 120_000);
 });

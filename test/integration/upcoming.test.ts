@@ -8,7 +8,6 @@ import { admin, apiHarness, seedSite, TestClock } from '../support/harness.ts';
  */
 
 // Each test builds one or two sites of five purchases through the handlers: more than jest's default 5 s on a busy machine.
-jest.setTimeout(30_000);
 
 const NOW = '2026-11-21T10:00:00.000Z';
 const day = (n: number) => new Date(Date.parse(NOW) + n * 86_400_000).toISOString();

@@ -13,7 +13,6 @@ import { deliveryHarness, startReceiver } from '../support/webhook-harness.ts';
 // (DESIGN.md §5). The bus is played by hand here: the site's events are read from GET /events and fanned out.
 
 // Twelve attempts against DynamoDB Local take a few seconds when the machine is busy.
-jest.setTimeout(30_000);
 
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 beforeAll(async () => {

@@ -99,6 +99,17 @@ describe('grant an offer', () => {
       expect.objectContaining({ field: 'processorSubscriptionId' }),
     ]);
   });
+
+  it('refuses a processor subscription id on a purchase no processor bills, and links nothing', async () => {
+    const error = await rejection(grant('monthly', { processor: 'none', processorSubscriptionId: 'I-FZ1' }));
+
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as InvalidInputError).details).toEqual([
+      expect.objectContaining({ field: 'processorSubscriptionId' }),
+    ]);
+    await expect(m.stores.purchases.getCustomerPurchases(SITE, CUSTOMER)).resolves.toEqual([]);
+    await expect(m.stores.purchases.findByProcessorSubscription('none', 'I-FZ1')).resolves.toBeNull();
+  });
 });
 
 describe('revoke and resume access', () => {
