@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime.ts';
 import { startReceiver } from '../support/webhook-harness.ts';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Stripe from 'stripe';
 import { generatePayPalSigningMaterial, payPalWebhookHeaders } from '../../infra/local/paypal-sandbox.ts';
 import { LOCAL_PAYPAL_WEBHOOK_ID, LOCAL_STRIPE_WEBHOOK_SECRET } from '../../infra/local/processors.ts';

@@ -1,4 +1,4 @@
-import { describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { runDueActions } from '../../shared/usecases/timers.ts';
 import { admin, apiHarness, automation, seedSite, support } from '../support/harness.ts';
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 import { startLocalWebhooks } from '../../infra/local/webhooks.ts';
 import type { BusEvent, EventBus } from '../../shared/ports/event-bus.ts';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Stripe from 'stripe';
 import { createStripeWebhookHandler } from '../../functions/webhook-stripe/app.ts';
 import { lambdaContext } from '../../infra/local/gateway.ts';

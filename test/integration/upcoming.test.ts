@@ -1,4 +1,4 @@
-import { describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { createSweeperHandler } from '../../functions/sweeper/app.ts';
 import { admin, apiHarness, seedSite, TestClock } from '../support/harness.ts';
 

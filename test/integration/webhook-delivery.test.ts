@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 import { httpWebhookSender } from '../../shared/adapters/webhook-sender.ts';
 import { SITE_EVENT_CATALOG } from '../../shared/domain/event-catalog.ts';
