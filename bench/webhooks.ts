@@ -248,9 +248,11 @@ export const webhooks: Section = {
         format: fmt.ratio,
       },
       {
-        // Issue 11: applied deliveries/s ≥ 0.8 × raw 4-Put transactions/s, i.e. mean time ≤ 1.25 × raw.
-        name: 'webhook delivery / raw 4-Put TransactWrite (medians; ≤ 1.25 = rate ≥ 0.8×)',
-        measured: applied.median / tx.median,
+        // Issue 11: applied deliveries/s ≥ 0.8 × raw 4-Put transactions/s. A rate is a count over the time
+        // spent, i.e. over the mean: mean delivery time ≤ 1.25 × mean raw transaction time. (The ratio of
+        // medians is shown in the table above; it is the stricter figure on a loaded machine.)
+        name: 'webhook delivery / raw 4-Put TransactWrite (mean times; ≤ 1.25 = rate ≥ 0.8×)',
+        measured: applied.mean / tx.mean,
         limit: 1.25,
         format: fmt.ratio,
       },

@@ -32,6 +32,15 @@ export const tokenRequest = z
     }
   });
 
+/** How many verified tokens the local authorizer remembers (oldest forgotten first). */
+const VERIFIED_TOKENS_KEPT = 1_000;
+
+/** `exp` / `nbf` as jose checks them (jose allows no clock tolerance here either). */
+function withinLifetime(payload: JWTPayload, now: Date): boolean {
+  const seconds = Math.floor(now.getTime() / 1000);
+  return (payload.exp === undefined || seconds < payload.exp) && (payload.nbf === undefined || seconds >= payload.nbf);
+}
+
 /**
  * Stands in for Cognito plus the HTTP API's JWT authorizer: a key pair made at start-up signs tokens
  * (ES256) and verifies them the way the authorizer does (signature, issuer, audience, expiry).
@@ -69,6 +78,10 @@ export class LocalTokenIssuer {
 
   /** The claims of a valid token, or null (the authorizer's 401). */
   async verify(token: string, now: Date): Promise<JWTPayload | null> {
+    // A token's signature, issuer and audience never change, so a verified one is remembered (as API Gateway's
+    // authorizer caches its JWKS work); its time claims are checked again on every call.
+    const known = this.verified.get(token);
+    if (known) return withinLifetime(known, now) ? known : null;
     try {
       const { payload } = await jwtVerify(token, this.publicKey, {
         issuer: LOCAL_ISSUER,
@@ -76,11 +89,15 @@ export class LocalTokenIssuer {
         algorithms: ['ES256'],
         currentDate: now,
       });
+      if (this.verified.size >= VERIFIED_TOKENS_KEPT) this.verified.delete(this.verified.keys().next().value ?? '');
+      this.verified.set(token, payload);
       return payload;
     } catch {
       return null;
     }
   }
+
+  private readonly verified = new Map<string, JWTPayload>();
 
   async jwks() {
     return { keys: [{ ...(await exportJWK(this.publicKey)), kid: 'local', alg: 'ES256', use: 'sig' }] };

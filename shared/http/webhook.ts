@@ -1,3 +1,4 @@
+import { MemoryRecentPurchases } from '../adapters/recent-purchases.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import type { IgnoredEvent, ProcessorEvent } from '../domain/processor-events.ts';
 import { log } from '../log.ts';
@@ -14,6 +15,8 @@ import { json, type RouteHandler } from './api.ts';
  * counted by outcome; the event id (never the body or its signature) goes on the invocation's log lines.
  */
 export function webhookRoute(deps: Dependencies, translator: WebhookTranslator): RouteHandler {
+  // Per handler instance, i.e. per Lambda container: the purchases it wrote last (ports/recent-purchases.ts).
+  const recent = new MemoryRecentPurchases();
   return async (request) => {
     let event: ProcessorEvent | IgnoredEvent;
     try {
@@ -24,7 +27,7 @@ export function webhookRoute(deps: Dependencies, translator: WebhookTranslator):
       throw error;
     }
     log.appendKeys({ eventId: event.eventId, ...('siteId' in event && event.siteId ? { siteId: event.siteId } : {}) });
-    const result = await handleProcessorEvent(deps, event, request.now);
+    const result = await handleProcessorEvent(deps, event, request.now, recent);
     if ('purchaseId' in result) log.appendKeys({ purchaseId: result.purchaseId });
     countWebhookDelivery(translator.processor, webhookOutcomeClass(result.outcome));
     return json(200, { received: true, ...result });

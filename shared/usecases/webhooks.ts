@@ -1,4 +1,5 @@
 import { ConcurrentModificationError, ConflictError, DuplicateProcessorEventError } from '../domain/errors.ts';
+import { sequenceChange } from '../domain/events.ts';
 import { grantOffer } from '../domain/grants.ts';
 import { linkedPurchaseId } from '../domain/ids.ts';
 import { connectedAccount, foreignAccountReason } from '../domain/processor-accounts.ts';
@@ -8,6 +9,7 @@ import { toInstant } from '../domain/time.ts';
 import type { Actor, Processor, Purchase, PurchaseChange, SiteSettings } from '../domain/types.ts';
 import { log } from '../log.ts';
 import type { ProcessorEventRecord } from '../ports/processor-events.ts';
+import type { RecentPurchases } from '../ports/recent-purchases.ts';
 import type { Dependencies } from './deps.ts';
 import { retryOnConflict } from './retry.ts';
 import { syncTimers } from './timers.ts';
@@ -23,12 +25,14 @@ export type WebhookOutcome =
  * (its id is written in the same transaction as its effect); concurrent deliveries of one event race on
  * that record and on the purchase version, so exactly one of them lands. Order is the processor's own
  * timestamps (processor-sync.ts), never arrival order. A purchase is created from the subscription's
- * metadata when the processor reports one membergate has not seen.
+ * metadata when the processor reports one membergate has not seen. With `recent` (the purchases this process
+ * wrote last), a delivery for one of them writes without reading first, on condition of the copy's version.
  */
 export async function handleProcessorEvent(
   deps: Dependencies,
   event: ProcessorEvent | IgnoredEvent,
   now: Date,
+  recent?: RecentPurchases,
 ): Promise<WebhookOutcome> {
   if ('ignored' in event) {
     const recorded = await retryOnConflict(() =>
@@ -44,7 +48,8 @@ export async function handleProcessorEvent(
     return { outcome: 'ignored', eventId: event.eventId, reason: event.reason };
   }
   try {
-    return await retryOnConflict(() => attemptOnce(deps, event, now), {
+    // After a lost race the purchase is read afresh: the remembered copy is tried on the first attempt only.
+    return await retryOnConflict((n) => attemptOnce(deps, event, now, n === 1 ? recent : undefined, recent), {
       retryable: (error) => error instanceof ConcurrentModificationError || error instanceof LinkRaceError,
     });
   } catch (error) {
@@ -121,8 +126,21 @@ function sameIdSpace(processor: Processor, event: ProcessorEvent): boolean {
  * before is not looked up first: the event record is written in the same transaction as its effect, on
  * condition that it does not exist, so a duplicate fails that condition and answers `duplicate`.
  */
-async function attemptOnce(deps: Dependencies, event: ProcessorEvent, now: Date): Promise<WebhookOutcome> {
+async function attemptOnce(
+  deps: Dependencies,
+  event: ProcessorEvent,
+  now: Date,
+  warm: RecentPurchases | undefined,
+  recent: RecentPurchases | undefined,
+): Promise<WebhookOutcome> {
+  const remembered =
+    warm && event.siteId ? warm.get(event.siteId, linkedPurchaseId(event.processor, event.subscriptionId)) : null;
+  if (remembered && warm && remembered.processorSubscriptionId === event.subscriptionId) {
+    const outcome = await applyToRemembered(deps, event, now, remembered, warm);
+    if (outcome) return outcome;
+  }
   const found = await findPurchase(deps, event);
+  if (found?.purchase) recent?.remember(found.purchase);
   if (found) {
     if (event.siteId && event.siteId !== found.linkedSite) {
       log.warn('processor event names another site than its subscription', {
@@ -143,12 +161,50 @@ async function attemptOnce(deps: Dependencies, event: ProcessorEvent, now: Date)
         return { outcome: 'duplicate', eventId: event.eventId };
       return { outcome: 'unchanged', eventId: event.eventId, purchaseId: purchase.purchaseId };
     }
-    await deps.purchases.savePurchase(change, purchase.version, { processorEvent: entry, before: purchase });
+    await save(deps, change, purchase, entry, recent);
     await syncTimers(deps.scheduler, purchase, change.purchase);
     return { outcome: 'applied', eventId: event.eventId, purchaseId: purchase.purchaseId };
   }
   if (!event.link || !event.siteId) return ignore(deps, event, now, 'no purchase is linked to this subscription');
-  return createFromProcessor(deps, event, event.siteId, event.link, now);
+  return createFromProcessor(deps, event, event.siteId, event.link, now, recent);
+}
+
+/**
+ * The warm path: apply the event to the copy this process wrote last, in one conditioned transaction and no
+ * read. Null when the copy cannot decide alone: it was stale (the version condition failed; it is forgotten),
+ * or the event changes nothing or must be refused, answers that are only given on a fresh read.
+ */
+async function applyToRemembered(
+  deps: Dependencies,
+  event: ProcessorEvent,
+  now: Date,
+  purchase: Purchase,
+  recent: RecentPurchases,
+): Promise<WebhookOutcome | null> {
+  if (foreignAccountReason(purchase, event.account ?? null)) return null;
+  const change = applyProcessorEvent(purchase, event, now);
+  if (!change) return null;
+  try {
+    await save(deps, change, purchase, record(event, purchase.siteId, purchase.purchaseId, now, 'applied'), recent);
+  } catch (error) {
+    recent.forget(purchase.siteId, purchase.purchaseId);
+    if (error instanceof ConcurrentModificationError) return null;
+    throw error;
+  }
+  await syncTimers(deps.scheduler, purchase, change.purchase);
+  return { outcome: 'applied', eventId: event.eventId, purchaseId: purchase.purchaseId };
+}
+
+/** One transaction conditioned on the version read; the purchase as stored is remembered for the next event. */
+async function save(
+  deps: Dependencies,
+  change: PurchaseChange,
+  before: Purchase,
+  entry: ProcessorEventRecord,
+  recent: RecentPurchases | undefined,
+): Promise<void> {
+  await deps.purchases.savePurchase(change, before.version, { processorEvent: entry, before });
+  recent?.remember(sequenceChange(change).purchase);
 }
 
 async function ignore(deps: Dependencies, event: ProcessorEvent, now: Date, reason: string): Promise<WebhookOutcome> {
@@ -172,6 +228,7 @@ async function createFromProcessor(
   siteId: string,
   link: { offerId: string; customerId: string },
   now: Date,
+  recent: RecentPurchases | undefined,
 ): Promise<WebhookOutcome> {
   const [offer, settings] = await Promise.all([
     deps.catalog.getOffer(siteId, link.offerId),
@@ -216,6 +273,7 @@ async function createFromProcessor(
     if (error instanceof ConflictError && !(error instanceof ConcurrentModificationError)) throw new LinkRaceError();
     throw error;
   }
+  recent?.remember(sequenceChange(change).purchase);
   await syncTimers(deps.scheduler, null, change.purchase);
   return { outcome: 'created', eventId: event.eventId, purchaseId: fresh.purchaseId };
 }

@@ -52,6 +52,14 @@ describe('LocalTokenIssuer', () => {
     expect(await issuer.verify(token, msAfter(NOW, 60_000))).toBeNull();
   });
 
+  it('refuses a token once it has expired even after accepting it before (a remembered token is re-timed)', async () => {
+    const token = await issuer.mint({ ...adminRequest, expiresInSeconds: 60 }, NOW);
+
+    expect(await issuer.verify(token, msAfter(NOW, 1_000))).not.toBeNull();
+    expect(await issuer.verify(token, msAfter(NOW, 59_000))).not.toBeNull();
+    expect(await issuer.verify(token, msAfter(NOW, 60_000))).toBeNull();
+  });
+
   it('refuses a token minted by another issuer instance', async () => {
     const other = await LocalTokenIssuer.create();
     const token = await other.mint(adminRequest, NOW);

@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
+import { MemoryRecentPurchases } from '../../../shared/adapters/recent-purchases.ts';
 import type { IgnoredEvent, ProcessorEvent, SubscriptionState } from '../../../shared/domain/processor-events.ts';
 import { customerProductAccess } from '../../../shared/usecases/access.ts';
-import { getHistory, grantOfferToCustomer } from '../../../shared/usecases/purchases.ts';
+import { changeAccess, getHistory, grantOfferToCustomer } from '../../../shared/usecases/purchases.ts';
 import { handleProcessorEvent } from '../../../shared/usecases/webhooks.ts';
 import {
   ADMIN,
@@ -302,5 +303,127 @@ describe('handleProcessorEvent', () => {
     await expect(customerProductAccess(m.deps, SITE, CUSTOMER, 'course', now())).resolves.toMatchObject({
       hasAccess: true,
     });
+  });
+});
+
+describe('handleProcessorEvent with the purchases this process wrote last (RecentPurchases)', () => {
+  /** Counts the purchase reads a delivery makes, whatever the path (derived id or processor link). */
+  function countReads() {
+    const counts = { reads: 0 };
+    const purchases = m.deps.purchases;
+    const counted = Object.create(purchases) as typeof purchases;
+    counted.getPurchase = (...args) => {
+      counts.reads++;
+      return purchases.getPurchase(...args);
+    };
+    counted.findByProcessorSubscription = (...args) => {
+      counts.reads++;
+      return purchases.findByProcessorSubscription(...args);
+    };
+    return { deps: { ...m.deps, purchases: counted }, counts };
+  }
+
+  it('applies the next event for a purchase it just wrote without reading it, with the same result as a fresh read', async () => {
+    const recent = new MemoryRecentPurchases();
+    const { deps, counts } = countReads();
+    const created = await handleProcessorEvent(
+      deps,
+      stripeEvent({ type: 'customer.subscription.created' }),
+      now(),
+      recent,
+    );
+    const purchaseId = (created as { purchaseId: string }).purchaseId;
+    const readsBefore = counts.reads;
+
+    const applied = await handleProcessorEvent(
+      deps,
+      stripeEvent({ occurredAt: '2026-03-01T10:00:01.000Z', subscription: state({ cancelAt: PERIOD_END }) }),
+      now(),
+      recent,
+    );
+
+    expect(applied).toMatchObject({ outcome: 'applied', purchaseId });
+    expect(counts.reads - readsBefore).toBe(0);
+    expect(await stored(purchaseId)).toMatchObject({ status: 'pending_cancellation', accessEndsAt: PERIOD_END });
+    expect(recent.get(SITE, purchaseId)).toEqual(await stored(purchaseId));
+    expect(await historyTypes(purchaseId)).toEqual(['purchase.granted', 'cancellation.requested']);
+  });
+
+  it('a copy made stale by another writer fails its version condition, is forgotten, and the event applies on a fresh read', async () => {
+    const recent = new MemoryRecentPurchases();
+    const purchaseId = await linkedPurchase();
+    await handleProcessorEvent(m.deps, stripeEvent({ occurredAt: '2026-02-16T00:00:00.000Z' }), now(), recent);
+    const copy = recent.get(SITE, purchaseId)!;
+    // Another process (an admin in the API) revokes access: the remembered copy is now one version behind.
+    await changeAccess(m.deps, SITE, purchaseId, 'revoke', undefined, ADMIN, now());
+
+    const applied = await handleProcessorEvent(
+      m.deps,
+      stripeEvent({ occurredAt: '2026-02-17T00:00:00.000Z', subscription: state({ cancelAt: PERIOD_END }) }),
+      now(),
+      recent,
+    );
+
+    const after = await stored(purchaseId);
+    expect(applied).toMatchObject({ outcome: 'applied', purchaseId });
+    expect(after?.version).toBe(copy.version + 2);
+    expect(after?.status).toBe('pending_cancellation');
+    // The admin's revocation survives: the event was applied to the fresh state, not to the stale copy.
+    expect(after?.products.every((grant) => grant.access === 'revoked')).toBe(true);
+    expect(recent.get(SITE, purchaseId)).toEqual(after);
+  });
+
+  it('a redelivery of an event applied through the copy is a duplicate and writes nothing', async () => {
+    const recent = new MemoryRecentPurchases();
+    const purchaseId = await linkedPurchase();
+    const event = stripeEvent({
+      occurredAt: '2026-02-16T00:00:00.000Z',
+      subscription: state({ cancelAt: PERIOD_END }),
+    });
+    await handleProcessorEvent(m.deps, event, now(), recent);
+    const before = await stored(purchaseId);
+
+    const again = await handleProcessorEvent(m.deps, event, now(), recent);
+
+    expect(again).toEqual({ outcome: 'duplicate', eventId: event.eventId });
+    expect(await stored(purchaseId)).toEqual(before);
+  });
+
+  it('an event from another account is refused on a fresh read even when a copy is remembered', async () => {
+    const recent = new MemoryRecentPurchases();
+    const purchaseId = await linkedPurchase();
+    await handleProcessorEvent(m.deps, stripeEvent({ occurredAt: '2026-02-16T00:00:00.000Z' }), now(), recent);
+    const before = await stored(purchaseId);
+
+    const foreign = await handleProcessorEvent(
+      m.deps,
+      stripeEvent({ account: 'acct_someone_else', subscription: state({ status: 'canceled' }) }),
+      now(),
+      recent,
+    );
+
+    expect(foreign).toMatchObject({ outcome: 'ignored' });
+    expect(await stored(purchaseId)).toEqual(before);
+  });
+});
+
+describe('MemoryRecentPurchases', () => {
+  it('keeps the most recently used purchases up to its capacity and hands out copies', async () => {
+    const recent = new MemoryRecentPurchases(2);
+    const purchaseId = await linkedPurchase();
+    const purchase = (await stored(purchaseId))!;
+    recent.remember({ ...purchase, purchaseId: 'a' });
+    recent.remember({ ...purchase, purchaseId: 'b' });
+    recent.get(SITE, 'a');
+    recent.remember({ ...purchase, purchaseId: 'c' });
+
+    expect(recent.get(SITE, 'b')).toBeNull();
+    expect(recent.get(SITE, 'a')?.purchaseId).toBe('a');
+    const copy = recent.get(SITE, 'c')!;
+    copy.status = 'canceled';
+    expect(recent.get(SITE, 'c')?.status).toBe(purchase.status);
+    recent.forget(SITE, 'c');
+    expect(recent.get(SITE, 'c')).toBeNull();
+    expect(recent.get('other-site', 'a')).toBeNull();
   });
 });
