@@ -52,6 +52,11 @@ export interface LocalRuntimeOptions {
   clock?: Clock;
   /** Where processor credentials are read from (default: process.env); none → local sandboxes. */
   env?: Record<string, string | undefined>;
+  /**
+   * Tests: wraps each API function's handler, by function name. The fuzz plants a bug through it (a handler
+   * that throws on an empty string) to prove that it finds and shrinks one.
+   */
+  wrapHandler?: (functionName: string, handler: LambdaHandler) => LambdaHandler;
   /** Bulk jobs' queue settings (tests: a short visibility timeout, a fault-injecting worker). */
   bulkJobs?: Pick<LocalBulkJobsOptions, 'visibilityTimeoutMs' | 'workerDeps'>;
 }
@@ -162,7 +167,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     sweeper.unref();
     sweep();
     const handlers = new Map<string, LambdaHandler>(
-      Object.entries(LOCAL_API_FUNCTIONS).map(([name, create]) => [name, create(wiring)]),
+      Object.entries(LOCAL_API_FUNCTIONS).map(([name, create]) => {
+        const handler = create(wiring);
+        return [name, options.wrapHandler ? options.wrapHandler(name, handler) : handler];
+      }),
     );
     const tokens = await LocalTokenIssuer.create();
     const compiled = compileRoutes();

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import fc from 'fast-check';
+import type { LambdaHandler } from '../../infra/local/gateway.ts';
 import { generatePayPalSigningMaterial } from '../../infra/local/paypal-sandbox.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime.ts';
 import { ROUTES, routeKey } from '../../shared/http/routes.ts';
@@ -104,6 +105,41 @@ class ServerLog {
   }
 }
 
+// ---- a planted bug, to prove the fuzz finds one ----------------------------------------------------------
+
+const PLANTED_SEED = Number(process.env.FUZZ_PLANTED_SEED ?? 20_261_201);
+const PLANTED_RUNS = Number(process.env.FUZZ_PLANTED_RUNS ?? 1_000);
+let planted = false;
+
+/** Whether a request carries an empty string: a query value, or a string anywhere in its JSON body. */
+function hasEmptyString(query: Record<string, string | undefined> | undefined, body: string | undefined): boolean {
+  if (Object.values(query ?? {}).some((value) => value === '')) return true;
+  if (body === undefined) return false;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return false;
+  }
+  const stack = [parsed];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (value === '') return true;
+    if (typeof value === 'object' && value !== null) stack.push(...Object.values(value));
+  }
+  return false;
+}
+
+/** The bug, planted in every API function while `planted` is on: a request with an empty string throws. */
+function withPlantedBug(handler: LambdaHandler): LambdaHandler {
+  return async (event, context) => {
+    if (planted && hasEmptyString(event.queryStringParameters, event.body)) {
+      throw new Error('planted bug: the handler throws on an empty string');
+    }
+    return handler(event, context);
+  };
+}
+
 // ---- the runtime and its data -----------------------------------------------------------------------------
 
 let runtime: LocalRuntime;
@@ -134,6 +170,7 @@ beforeAll(async () => {
     dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT,
     tableName: process.env.TABLE_NAME,
     env: { PAYPAL_WEBHOOK_CERT: payPalKey.certificatePem },
+    wrapHandler: (_name, handler) => withPlantedBug(handler),
   });
   monitor.attach(runtime);
   const now = () => new Date();
@@ -395,7 +432,7 @@ function histogram(outcomes: Outcome[]): string {
  * Replays a group's first occurrence alone, from its fast-check path (same seed, same run index), and when
  * `shrinkMs` > 0 lets fast-check shrink it for that long while the same signature keeps appearing.
  */
-async function replay(group: Group, shrinkMs: number): Promise<Repro> {
+async function replay(group: Group, shrinkMs: number, seed: number): Promise<Repro> {
   const first = group.outcomes[0]!;
   const lane = world.lanes[first.lane]!;
   let last: Outcome | null = null;
@@ -418,7 +455,7 @@ async function replay(group: Group, shrinkMs: number): Promise<Repro> {
       return true;
     }),
     {
-      seed: SEED,
+      seed,
       path: String(first.index),
       numRuns: 1,
       ...(shrinkMs > 0 ? { interruptAfterTimeLimit: shrinkMs, markInterruptAsFailure: false } : { endOnFailure: true }),
@@ -524,8 +561,13 @@ describe('the fuzz can fail', () => {
   });
 });
 
-describe(`seeded fuzz over every route (FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS})`, () => {
-  it('gets no 5xx, keeps the error shape, holds tenancy, and writes nothing for a rejected request', async () => {
+/**
+ * One fuzz campaign: `runs` requests generated from `seed`, sent by the lanes, every failure grouped by cause,
+ * replayed alone and shrunk; the report goes to the console and to `reportPath`.
+ */
+async function campaign(seed: number, runs: number, reportPath: string) {
+  serverLog.start();
+  try {
     // Arrange: the requests, all generated up front from the seed (run i of fast-check's stream is request i),
     // as many as make FUZZ_RUNS HTTP requests once the retried ones are counted twice.
     const generated: FuzzRequest[] = [];
@@ -534,132 +576,167 @@ describe(`seeded fuzz over every route (FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS})`, (
         generated.push(request);
         return true;
       }),
-      { seed: SEED, numRuns: RUNS },
+      { seed, numRuns: runs },
     );
-    let budget = RUNS;
+    let budget = runs;
     const requests = generated.filter((request) => {
       budget -= request.retry ? 2 : 1;
       return budget >= 0;
     });
     console.log(
-      `fuzz: seed ${SEED}, ${RUNS} requests, ${LANES} lanes, ${ROUTES.length} routes; replay with FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS}`,
+      `fuzz: seed ${seed}, ${runs} requests, ${LANES} lanes, ${ROUTES.length} routes; replay with FUZZ_SEED=${seed} FUZZ_RUNS=${runs}`,
     );
 
     // Act: each lane sends its share one at a time, the lanes concurrently.
     const outcomes: Outcome[] = [];
     const notSendable = new Map<string, number>();
     let notSent = 0;
-    serverLog.start();
     const fuzzStarted = Date.now();
-    try {
-      // allSettled: a lane that breaks must not leave the others sending while the runtime stops.
-      const lanes = await Promise.allSettled(
-        world.lanes.map(async (lane: Lane) => {
-          for (let index = lane.index; index < requests.length; index += LANES) {
-            try {
-              outcomes.push(...(await run(requests[index]!, lane, index)));
-            } catch (error) {
-              if (!(error instanceof NotSent)) throw error;
-              notSent++;
-              notSendable.set(error.message, (notSendable.get(error.message) ?? 0) + 1);
-            }
+    // allSettled: a lane that breaks must not leave the others sending while the runtime stops.
+    const lanes = await Promise.allSettled(
+      world.lanes.map(async (lane: Lane) => {
+        for (let index = lane.index; index < requests.length; index += LANES) {
+          try {
+            outcomes.push(...(await run(requests[index]!, lane, index)));
+          } catch (error) {
+            if (!(error instanceof NotSent)) throw error;
+            notSent++;
+            notSendable.set(error.message, (notSendable.get(error.message) ?? 0) + 1);
           }
+        }
+      }),
+    );
+    for (const lane of lanes) if (lane.status === 'rejected') throw lane.reason;
+    timings.fuzzMs = Date.now() - fuzzStarted;
+
+    // Assert: group every problem by signature, then replay each group alone; the first group of each
+    // cause is also shrunk.
+    const groups = new Map<string, Group>();
+    for (const outcome of outcomes) {
+      for (const problem of problemsOf(outcome)) {
+        const [kind, , status, ...cause] = problem.signature.split(' | ');
+        const group = groups.get(problem.signature) ?? {
+          signature: problem.signature,
+          cause: `${kind} | ${status} | ${cause.join(' | ')}`,
+          kind: problem.kind,
+          outcomes: [],
+          repro: null,
+        };
+        group.outcomes.push(outcome);
+        groups.set(problem.signature, group);
+      }
+    }
+    const byCause = new Map<string, Group[]>();
+    const ordered = [...groups.values()].sort(
+      (a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || b.outcomes.length - a.outcomes.length,
+    );
+    for (const group of ordered) byCause.set(group.cause, [...(byCause.get(group.cause) ?? []), group]);
+
+    const shrinkStarted = Date.now();
+    for (const causeGroups of byCause.values()) {
+      for (const [i, group] of causeGroups.entries()) {
+        const left = SHRINK_BUDGET_MS - (Date.now() - shrinkStarted);
+        // A write seen during a rejected request only counts when it happens again with nothing else in flight.
+        if (left <= 0 && !CONFIRM_ALONE.includes(group.kind)) continue;
+        // The first route of a cause gets the full shrink time, the others a quarter of it.
+        const shrinkMs = left > 0 ? Math.min(i === 0 ? SHRINK_MS : SHRINK_MS / 4, left) : 0;
+        group.repro = await replay(group, shrinkMs, seed);
+      }
+    }
+    timings.shrinkMs = Date.now() - shrinkStarted;
+
+    const counts = (group: Group) => !CONFIRM_ALONE.includes(group.kind) || group.repro?.reproduced === true;
+    const failing = [...byCause.values()].map((g) => g.filter(counts)).filter((g) => g.length > 0);
+    const unconfirmed = [...byCause.values()].flatMap((g) => g.filter((group) => !counts(group)));
+    const background = serverLog.errors.filter((e) => e.routeKey === 'background');
+    const probes = outcomes.filter((o) => o.request.mustNotSucceed !== null);
+    const failedTimers = runtime.scheduler.fired.filter((f) => !f.ok);
+    const report = [
+      `membergate fuzz — seed ${seed}, ${outcomes.length} requests sent (${notSent} not sendable), ${LANES} lanes`,
+      `time: seeding ${timings.seedMs} ms, fuzz ${timings.fuzzMs} ms (${Math.round((outcomes.length * 1000) / timings.fuzzMs!)} req/s), replay+shrink ${timings.shrinkMs} ms`,
+      ...[...notSendable.entries()].map(([message, n]) => `  not sendable ×${n}: ${clip(message, 160)}`),
+      `writes: ${monitor.total} observed, ${monitor.unattributed} not attributable to an in-flight request`,
+      `tenancy probes (must not succeed): ${probes.length}, of which 2xx: ${probes.filter((o) => o.status >= 200 && o.status < 300).length}`,
+      ...[...new Set(probes.map((o) => normalize(o.request.mustNotSucceed ?? '')))].map(
+        (reason) => `  ×${probes.filter((o) => normalize(o.request.mustNotSucceed ?? '') === reason).length} ${reason}`,
+      ),
+      `timers: ${runtime.scheduler.fired.length} fired, ${failedTimers.length} failed attempts, ${runtime.scheduler.deadLetters.length} dead letters`,
+      ...[...new Set(failedTimers.map((f) => `  timer failed: ${f.timer.purpose} ${f.error ?? ''}`))].slice(0, 10),
+      `background errors logged: ${background.length}`,
+      ...[...new Set(background.map((e) => `  ${clip(e.message, 300)}`))].slice(0, 10),
+      'statuses per route (with the most frequent 4xx messages):',
+      histogram(outcomes),
+      '',
+      `${failing.length} failing cause(s):`,
+      ...failing.map(describeCause),
+      ...(unconfirmed.length
+        ? [
+            '',
+            `${unconfirmed.length} write suspicion(s) seen only while other lanes were writing, not reproduced alone (not counted):`,
+            ...unconfirmed.map((g) => `  ${squeeze(g.signature)}: ${oneLine(g.outcomes[0]!)}`),
+          ]
+        : []),
+    ].join('\n');
+    writeFileSync(reportPath, `${report}\n`);
+    if (DUMP_PATH) {
+      const lines = outcomes.map((o) =>
+        JSON.stringify({
+          ...o,
+          request: { ...o.request, sites: [...o.request.sites] },
+          text: o.text.slice(0, 2_000),
         }),
       );
-      for (const lane of lanes) if (lane.status === 'rejected') throw lane.reason;
-      timings.fuzzMs = Date.now() - fuzzStarted;
-
-      // Assert: group every problem by signature, then replay each group alone; the first group of each
-      // cause is also shrunk.
-      const groups = new Map<string, Group>();
-      for (const outcome of outcomes) {
-        for (const problem of problemsOf(outcome)) {
-          const [kind, , status, ...cause] = problem.signature.split(' | ');
-          const group = groups.get(problem.signature) ?? {
-            signature: problem.signature,
-            cause: `${kind} | ${status} | ${cause.join(' | ')}`,
-            kind: problem.kind,
-            outcomes: [],
-            repro: null,
-          };
-          group.outcomes.push(outcome);
-          groups.set(problem.signature, group);
-        }
-      }
-      const byCause = new Map<string, Group[]>();
-      const ordered = [...groups.values()].sort(
-        (a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || b.outcomes.length - a.outcomes.length,
-      );
-      for (const group of ordered) byCause.set(group.cause, [...(byCause.get(group.cause) ?? []), group]);
-
-      const shrinkStarted = Date.now();
-      for (const causeGroups of byCause.values()) {
-        for (const [i, group] of causeGroups.entries()) {
-          const left = SHRINK_BUDGET_MS - (Date.now() - shrinkStarted);
-          // A write seen during a rejected request only counts when it happens again with nothing else in flight.
-          if (left <= 0 && !CONFIRM_ALONE.includes(group.kind)) continue;
-          // The first route of a cause gets the full shrink time, the others a quarter of it.
-          const shrinkMs = left > 0 ? Math.min(i === 0 ? SHRINK_MS : SHRINK_MS / 4, left) : 0;
-          group.repro = await replay(group, shrinkMs);
-        }
-      }
-      timings.shrinkMs = Date.now() - shrinkStarted;
-
-      const counts = (group: Group) => !CONFIRM_ALONE.includes(group.kind) || group.repro?.reproduced === true;
-      const failing = [...byCause.values()].map((g) => g.filter(counts)).filter((g) => g.length > 0);
-      const unconfirmed = [...byCause.values()].flatMap((g) => g.filter((group) => !counts(group)));
-      const background = serverLog.errors.filter((e) => e.routeKey === 'background');
-      const probes = outcomes.filter((o) => o.request.mustNotSucceed !== null);
-      const failedTimers = runtime.scheduler.fired.filter((f) => !f.ok);
-      const report = [
-        `membergate fuzz — seed ${SEED}, ${outcomes.length} requests sent (${notSent} not sendable), ${LANES} lanes`,
-        `time: seeding ${timings.seedMs} ms, fuzz ${timings.fuzzMs} ms (${Math.round((outcomes.length * 1000) / timings.fuzzMs!)} req/s), replay+shrink ${timings.shrinkMs} ms`,
-        ...[...notSendable.entries()].map(([message, n]) => `  not sendable ×${n}: ${clip(message, 160)}`),
-        `writes: ${monitor.total} observed, ${monitor.unattributed} not attributable to an in-flight request`,
-        `tenancy probes (must not succeed): ${probes.length}, of which 2xx: ${probes.filter((o) => o.status >= 200 && o.status < 300).length}`,
-        ...[...new Set(probes.map((o) => normalize(o.request.mustNotSucceed ?? '')))].map(
-          (reason) =>
-            `  ×${probes.filter((o) => normalize(o.request.mustNotSucceed ?? '') === reason).length} ${reason}`,
-        ),
-        `timers: ${runtime.scheduler.fired.length} fired, ${failedTimers.length} failed attempts, ${runtime.scheduler.deadLetters.length} dead letters`,
-        ...[...new Set(failedTimers.map((f) => `  timer failed: ${f.timer.purpose} ${f.error ?? ''}`))].slice(0, 10),
-        `background errors logged: ${background.length}`,
-        ...[...new Set(background.map((e) => `  ${clip(e.message, 300)}`))].slice(0, 10),
-        'statuses per route (with the most frequent 4xx messages):',
-        histogram(outcomes),
-        '',
-        `${failing.length} failing cause(s):`,
-        ...failing.map(describeCause),
-        ...(unconfirmed.length
-          ? [
-              '',
-              `${unconfirmed.length} write suspicion(s) seen only while other lanes were writing, not reproduced alone (not counted):`,
-              ...unconfirmed.map((g) => `  ${squeeze(g.signature)}: ${oneLine(g.outcomes[0]!)}`),
-            ]
-          : []),
-      ].join('\n');
-      writeFileSync(REPORT_PATH, `${report}\n`);
-      if (DUMP_PATH) {
-        const lines = outcomes.map((o) =>
-          JSON.stringify({
-            ...o,
-            request: { ...o.request, sites: [...o.request.sites] },
-            text: o.text.slice(0, 2_000),
-          }),
-        );
-        writeFileSync(DUMP_PATH, `${lines.join('\n')}\n`);
-      }
-      console.log(`${report}\n\nreport written to ${REPORT_PATH}`);
-
-      expect(notSent).toBeLessThan(Math.max(5, RUNS / 100));
-      expect(failing.map(describeCause)).toEqual([]);
-      // The timer function and the sweeper run on the states the fuzz made: they must not fail either.
-      expect(failedTimers.map((f) => `${f.timer.purpose} ${f.timer.siteId}/${f.timer.purchaseId}: ${f.error}`)).toEqual(
-        [],
-      );
-      expect(background.map((e) => e.message)).toEqual([]);
-    } finally {
-      serverLog.stop();
+      writeFileSync(DUMP_PATH, `${lines.join('\n')}\n`);
     }
+    console.log(`${report}\n\nreport written to ${reportPath}`);
+    return { failing, notSent, failedTimers, background, outcomes };
+  } finally {
+    serverLog.stop();
+  }
+}
+
+describe(`seeded fuzz over every route (FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS})`, () => {
+  it('gets no 5xx, keeps the error shape, holds tenancy, and writes nothing for a rejected request', async () => {
+    const { failing, notSent, failedTimers, background } = await campaign(SEED, RUNS, REPORT_PATH);
+
+    expect(notSent).toBeLessThan(Math.max(5, RUNS / 100));
+    expect(failing.map(describeCause)).toEqual([]);
+    // The timer function and the sweeper run on the states the fuzz made: they must not fail either.
+    expect(failedTimers.map((f) => `${f.timer.purpose} ${f.timer.siteId}/${f.timer.purchaseId}: ${f.error}`)).toEqual(
+      [],
+    );
+    expect(background.map((e) => e.message)).toEqual([]);
+  });
+});
+
+describe(`the fuzz finds a planted bug (FUZZ_PLANTED_SEED=${PLANTED_SEED} FUZZ_PLANTED_RUNS=${PLANTED_RUNS})`, () => {
+  it('handlers that throw on an empty string are found as a 5xx, replayed alone and shrunk', async () => {
+    planted = true;
+    let failing: Group[][];
+    try {
+      ({ failing } = await campaign(
+        PLANTED_SEED,
+        PLANTED_RUNS,
+        join(tmpdir(), `membergate-fuzz-planted-${PLANTED_SEED}.txt`),
+      ));
+    } finally {
+      planted = false;
+    }
+
+    const plantedGroups = failing
+      .flat()
+      .filter(
+        (group) =>
+          group.kind === '5xx' &&
+          group.outcomes.some((o) => /planted bug/.test(o.text + o.serverErrors.map((e) => e.message).join())),
+      );
+    expect(plantedGroups.length).toBeGreaterThan(0);
+    const shrunk = plantedGroups.find((group) => group.repro?.reproduced)?.repro;
+    expect(shrunk).toBeDefined();
+    expect(shrunk!.shrinks).toBeGreaterThan(0);
+    const request = shrunk!.outcome.request;
+    const query = Object.fromEntries(new URL(request.path, 'http://fuzz.local').searchParams);
+    expect(hasEmptyString(query, request.body)).toBe(true);
+    expect(shrunk!.outcome.status).toBe(500);
   });
 });
