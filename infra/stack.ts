@@ -250,6 +250,10 @@ export class MembergateStack extends Stack {
       value: this.operations.topic.topicArn,
       description: 'Every alarm of the stack notifies this topic (alarm and OK): subscribe whoever must be paged',
     });
+    new CfnOutput(this, 'DashboardName', {
+      value: this.operations.dashboard.dashboardName,
+      description: 'The CloudWatch dashboard: requests, latency, webhook outcomes, timer lateness, job progress',
+    });
     new CfnOutput(this, 'ProcessorSecretArn', {
       value: this.stateful.processorSecret.secretArn,
       description:

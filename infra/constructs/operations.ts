@@ -193,7 +193,7 @@ export class Operations extends Construct {
             `More than ${ALARM_THRESHOLDS.webhookRejections} ${verifier.processor} webhooks in 5 minutes failed ` +
             'verification (bad signature, stale or malformed). A rotated signing secret not yet put in the ' +
             `processor secret, or someone probing POST /webhooks/${verifier.processor}. Read the ${verifier.service} ` +
-            'function logs (warnings with the reason) and compare the secret with the processor dashboard.',
+            "function's `request refused` log lines and compare the secret with the processor's dashboard.",
           metric: webhookDeliveries(verifier, 'rejected'),
           comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
           threshold: ALARM_THRESHOLDS.webhookRejections,
@@ -204,6 +204,8 @@ export class Operations extends Construct {
 
     const oneMinute = Duration.minutes(1);
     this.dashboard = new Dashboard(this, 'Dashboard', {
+      // Dashboards are global to the account: the region keeps one stack name deployable in several regions.
+      dashboardName: `${stack.stackName}-${stack.region}`,
       defaultInterval: Duration.hours(3),
       widgets: [
         [

@@ -8,6 +8,7 @@ import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambd
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ALARM_THRESHOLDS, APP_METRICS } from '../../infra/constructs/operations.ts';
+import { PROCESSOR_SECRET_KEYS } from '../../infra/constructs/stateful.ts';
 import { STACK_CONTEXT } from '../../infra/context.ts';
 import { FUNCTION_DEFINITIONS, PUBLISHER_FUNCTION } from '../../infra/definitions.ts';
 import { MembergateStack } from '../../infra/stack.ts';
@@ -387,7 +388,38 @@ describe('cdk-nag (AwsSolutions)', () => {
 describe('README', () => {
   const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
 
-  it.each(Object.keys(STACK_CONTEXT))('documents the context value %s', (key) => {
-    expect(readme).toMatch(new RegExp(`\\|\\s*\`${key}\``));
+  const row = (key: string) => new RegExp(`\\|\\s*\`${key}\`\\s*\\|`);
+
+  it.each(Object.keys(STACK_CONTEXT))('documents the context value %s in a Configuration table', (key) => {
+    expect(readme).toMatch(row(key));
+  });
+
+  it.each(PROCESSOR_SECRET_KEYS)('documents the processor key %s in a Configuration table', (key) => {
+    expect(readme).toMatch(row(key));
+  });
+
+  it('documents every environment variable the stack sets on a function in a Configuration table', () => {
+    const variables = new Set(
+      ofType(resources, 'AWS::Lambda::Function').flatMap(([, fn]) =>
+        Object.keys((fn.Properties.Environment as { Variables: Json }).Variables),
+      ),
+    );
+
+    expect(variables.size).toBeGreaterThan(5);
+    expect([...variables].filter((name) => !row(name).test(readme))).toEqual([]);
+  });
+
+  it('names every alarm of its own and every construct alarm in Operations', () => {
+    const operations = readme.slice(readme.indexOf('## Operations'), readme.indexOf('## Tests'));
+    const named = [
+      stack.stateful.timerDeadLetterAlarm,
+      stack.events.deadLetterAlarm,
+      stack.outbox.lagAlarm,
+      ...stack.webhooks.alarms,
+      ...stack.bulkJobs.alarms,
+      stack.operations.apiServerErrorAlarm,
+    ].map((alarm) => stack.getLogicalId(alarm.node.defaultChild as CfnElement).slice(0, -8));
+
+    expect(named.filter((id) => !operations.includes(id))).toEqual([]);
   });
 });
