@@ -47,8 +47,9 @@ export interface ApiRoute {
  * membergate: the table, schedule group, timer dead-letter queue, processor secret and event bus (stateful),
  * one Lambda per function definition (granted and configured with exactly what `FUNCTION_NEEDS` declares), the
  * Scheduler and sweeper wiring (`Timers`), the outbox publisher on the table's stream (`OutboxPublishing`), the
- * HTTP API with exactly the routes of `ROUTES`, and the
- * Cognito pool its JWT authorizer trusts. Environment-agnostic: no lookups, so `cdk synth` runs
+ * HTTP API with exactly the routes of `ROUTES` (throttled by the context's `apiThrottleRate`/`apiThrottleBurst`,
+ * ./context.ts), the Cognito pool its JWT authorizer trusts, and operations (./constructs/operations.ts: the
+ * alarm topic every alarm notifies, an alarm on every function and dead-letter queue, the dashboard). Environment-agnostic: no lookups, so `cdk synth` runs
  * offline without credentials.
  */
 export class MembergateStack extends Stack {
