@@ -18,9 +18,11 @@ import { ApiFunction } from './constructs/api-function.ts';
 import { Auth } from './constructs/auth.ts';
 import { BulkJobs } from './constructs/bulk-jobs.ts';
 import { type DomainEvents, OutboxPublishing } from './constructs/events.ts';
+import { Operations } from './constructs/operations.ts';
 import { PROCESSOR_SECRET_KEYS, Stateful } from './constructs/stateful.ts';
 import { Timers } from './constructs/timers.ts';
 import { Webhooks } from './constructs/webhooks.ts';
+import { stackSettings } from './context.ts';
 import {
   BULK_WORKER_FUNCTION,
   FUNCTION_DEFINITIONS,
@@ -35,9 +37,6 @@ import { acknowledgeNagFindings } from './nag-suppressions.ts';
 /** Lambda's limit for a function name. */
 const MAX_FUNCTION_NAME = 64;
 
-/** Steady-state and burst limits for every route of the default stage; per-route limits can come later. */
-const DEFAULT_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
-
 /** One API Gateway route and the spec in `ROUTES` it was made from. */
 export interface ApiRoute {
   readonly spec: RouteDefinition;
@@ -48,8 +47,9 @@ export interface ApiRoute {
  * membergate: the table, schedule group, timer dead-letter queue, processor secret and event bus (stateful),
  * one Lambda per function definition (granted and configured with exactly what `FUNCTION_NEEDS` declares), the
  * Scheduler and sweeper wiring (`Timers`), the outbox publisher on the table's stream (`OutboxPublishing`), the
- * HTTP API with exactly the routes of `ROUTES`, and the
- * Cognito pool its JWT authorizer trusts. Environment-agnostic: no lookups, so `cdk synth` runs
+ * HTTP API with exactly the routes of `ROUTES` (throttled by the context's `apiThrottleRate`/`apiThrottleBurst`,
+ * ./context.ts), the Cognito pool its JWT authorizer trusts, and operations (./constructs/operations.ts: the
+ * alarm topic every alarm notifies, an alarm on every function and dead-letter queue, the dashboard). Environment-agnostic: no lookups, so `cdk synth` runs
  * offline without credentials.
  */
 export class MembergateStack extends Stack {
@@ -69,9 +69,12 @@ export class MembergateStack extends Stack {
   readonly api: HttpApi;
   readonly stage: HttpStage;
   readonly routes: readonly ApiRoute[];
+  /** The alarm topic, the alarms no other construct owns, the dashboard; every alarm of the stack notifies the topic. */
+  readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
+    const settings = stackSettings(this.node);
 
     this.stateful = new Stateful(this, 'Stateful');
     this.auth = new Auth(this, 'Auth');
@@ -153,7 +156,8 @@ export class MembergateStack extends Stack {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
-      throttle: DEFAULT_THROTTLE,
+      // Steady-state and burst limits for every route (context apiThrottleRate, apiThrottleBurst).
+      throttle: settings.apiThrottle,
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
         format: AccessLogFormat.custom(
@@ -206,6 +210,18 @@ export class MembergateStack extends Stack {
       return { spec, route };
     });
 
+    this.operations = new Operations(this, 'Operations', {
+      api: this.api,
+      alarmEmail: settings.alarmEmail,
+      webhookVerifiers: FUNCTION_DEFINITIONS.flatMap(({ name, needs }) =>
+        needs.verifiesWebhooks ? [{ service: name, processor: needs.verifiesWebhooks }] : [],
+      ),
+      timerService: TIMER_FUNCTION.name,
+      publisherService: PUBLISHER_FUNCTION.name,
+      jobQueue: this.bulkJobs.queue,
+      jobDeadLetterQueue: this.bulkJobs.deadLetterQueue,
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: this.stage.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'TableName', { value: this.stateful.table.tableName });
     new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
@@ -230,6 +246,14 @@ export class MembergateStack extends Stack {
     new CfnOutput(this, 'BulkJobDeadLetterQueueUrl', {
       value: this.bulkJobs.deadLetterQueue.queueUrl,
       description: 'Bulk job pages that failed on errors of our own every receive; redrive them to finish the job',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.operations.topic.topicArn,
+      description: 'Every alarm of the stack notifies this topic (alarm and OK): subscribe whoever must be paged',
+    });
+    new CfnOutput(this, 'DashboardName', {
+      value: this.operations.dashboard.dashboardName,
+      description: 'The CloudWatch dashboard: requests, latency, webhook outcomes, timer lateness, job progress',
     });
     new CfnOutput(this, 'ProcessorSecretArn', {
       value: this.stateful.processorSecret.secretArn,

@@ -44,6 +44,8 @@ export class Timers extends Construct {
   readonly groupName: string;
   /** `arn:<partition>:scheduler:<region>:<account>:schedule/<group>/*`: every schedule of the group. */
   readonly scheduleArns: string;
+  /** `arn:<partition>:scheduler:<region>:<account>:schedule-group/<group>`: the Scheduler role's source ARN. */
+  readonly scheduleGroupArn: string;
   /** The timer function's unqualified ARN, built from its name (see `targetFunctionName`). */
   readonly targetArn: string;
   readonly deadLetterQueue: IQueue;
@@ -70,10 +72,18 @@ export class Timers extends Construct {
     });
     this.deadLetterQueue = props.deadLetterQueue;
 
+    this.scheduleGroupArn = stack.formatArn({
+      service: 'scheduler',
+      resource: 'schedule-group',
+      resourceName: this.groupName,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
     this.schedulerRole = new Role(this, 'SchedulerRole', {
-      // Confused-deputy guard: only Scheduler acting for this account may assume it.
+      // Confused-deputy guard (EventBridge Scheduler user guide, "Confused deputy prevention"): only Scheduler
+      // acting for a schedule of this account's timer group may assume it. Scheduler's source ARN is the
+      // schedule group's, not the schedule's.
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account, 'aws:SourceArn': this.scheduleGroupArn } },
       }),
       description: `Assumed by EventBridge Scheduler to deliver membergate timers (${this.node.path})`,
     });

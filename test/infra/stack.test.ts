@@ -667,14 +667,32 @@ describe('timers', () => {
       return statementsOfRole(logicalId(stack.timers.schedulerRole));
     }
 
-    it('trusts only EventBridge Scheduler, acting for this account', () => {
+    it("trusts only EventBridge Scheduler, acting for this account's timer schedule group", () => {
       expect(resource(logicalId(stack.timers.schedulerRole)).Properties.AssumeRolePolicyDocument).toMatchObject({
         Statement: [
           {
             Effect: 'Allow',
             Action: 'sts:AssumeRole',
             Principal: { Service: 'scheduler.amazonaws.com' },
-            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+            Condition: {
+              StringEquals: {
+                'aws:SourceAccount': { Ref: 'AWS::AccountId' },
+                'aws:SourceArn': {
+                  'Fn::Join': [
+                    '',
+                    [
+                      'arn:',
+                      { Ref: 'AWS::Partition' },
+                      ':scheduler:',
+                      { Ref: 'AWS::Region' },
+                      ':',
+                      { Ref: 'AWS::AccountId' },
+                      `:schedule-group/${stack.timers.groupName}`,
+                    ],
+                  ],
+                },
+              },
+            },
           },
         ],
       });

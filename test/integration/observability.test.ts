@@ -172,6 +172,10 @@ describe('a Lambda invocation, as CloudWatch receives it', () => {
     const { raw, lines } = await captured(() => handler(event, lambdaContext('webhook-stripe')));
 
     expect(metricLine(lines, 'WebhookDelivery')).toMatchObject({ processor: 'stripe', outcome: 'rejected' });
+    // Exactly the dimension set the stack's signature-failure alarm names (infra/constructs/operations.ts).
+    expect(metricLine(lines, 'WebhookDelivery')?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([
+      ['service', 'processor', 'outcome'],
+    ]);
     expect(logLine(lines, 'request refused')).toMatchObject({ statusCode: 400, errorCode: 'invalid_request' });
     expect(raw).not.toContain('forgedsignature');
     expect(raw).not.toContain('evt_forged_body');
@@ -207,6 +211,8 @@ describe('a Lambda invocation, as CloudWatch receives it', () => {
     );
 
     expect(metricLine(lines, 'TimerLateness')).toMatchObject({ purpose: 'cancellation', TimerLateness: 1_500 });
+    // The dimension set the dashboard's timer lateness lines name.
+    expect(metricLine(lines, 'TimerLateness')?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service', 'purpose']]);
     expect(logLine(lines, 'timer fired')).toMatchObject({
       function_request_id: context.awsRequestId,
       siteId,
