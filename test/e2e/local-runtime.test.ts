@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime.ts';
+import { documentedFetch } from '../support/e2e-http.ts';
 
 // A flow is a dozen HTTP requests, each a few DynamoDB Local writes: seconds on a busy 2-core machine.
 jest.setTimeout(30_000);
@@ -45,7 +46,7 @@ async function http(
   if (init.rawBody !== undefined) body = init.rawBody;
   else if (init.body !== undefined) body = JSON.stringify(init.body);
   if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
-  const response = await fetch(`${runtime.url}${path}`, { method, headers, body });
+  const response = await documentedFetch(`${runtime.url}${path}`, { method, headers, body });
   const text = await response.text();
   return {
     status: response.status,
