@@ -219,13 +219,19 @@ export function isLocalOnly(path: string): boolean {
   return path.startsWith('/local/');
 }
 
+function unroutedProblems(document: Document, observed: ObservedResponse, label: string): string[] {
+  if (observed.status !== 404)
+    return [`${label}: no operation of the document takes this request, so only 404 may answer it`];
+  return schemaProblems(document, { $ref: '#/components/schemas/Error' }, observed.body).map((p) => `${label}: ${p}`);
+}
+
 /** Everything wrong with an answer according to the document; empty when it is documented. */
 export function responseProblems(observed: ObservedResponse, document: Document = apiDocument()): string[] {
   const label = `${observed.method} ${observed.path} → ${observed.status}`;
   const template = pathTemplate(document, observed.path);
-  if (!template) return [`${label}: no path of the document matches`];
-  const operation = document.paths[template]![observed.method.toLowerCase()];
-  if (!operation) return [`${label}: ${template} has no ${observed.method} operation`];
+  const operation = template ? document.paths[template]![observed.method.toLowerCase()] : undefined;
+  // A request no route takes is the gateway's: a 404 with the documented error body, and nothing else.
+  if (!operation) return unroutedProblems(document, observed, label);
   let response = operation.responses[String(observed.status)];
   if (!response) {
     return [
