@@ -92,16 +92,8 @@ export const SiteSettings = z
     stripeAccountId: z.string().nullable(),
     paypalMerchantId: z.string().nullable(),
   })
-  .meta({
-    id: 'SiteSettings',
-    example: {
-      siteId: 'site-1',
-      selfCancelEnabled: false,
-      timezone: 'UTC',
-      stripeAccountId: null,
-      paypalMerchantId: null,
-    },
-  });
+  // No example: an example naming a site would read, to a tenancy check, as another site's data.
+  .meta({ id: 'SiteSettings' });
 
 export const Product = z
   .object({
@@ -398,7 +390,7 @@ export const BulkJob = z
   })
   .meta({ id: 'BulkJob', description: 'A bulk revocation job (DESIGN.md §2.1).' });
 export const BulkJobsPage = page(BulkJob, 'BulkJobsPage');
-export const JobAccepted = z.object({ jobId: z.string() }).meta({ id: 'JobAccepted', example: { jobId: 'job_01j…' } });
+export const JobAccepted = z.object({ jobId: z.string() }).meta({ id: 'JobAccepted', example: { jobId: 'job_01jd3kq8w2r7x5v0c9b4n6m1tz' } });
 
 export const Health = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
 
