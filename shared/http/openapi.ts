@@ -515,9 +515,8 @@ function refusalsOf(route: RouteDefinition, spec: OperationSpec): number[] {
     statuses.add(401);
     statuses.add(403);
   }
-  if (/\{(?!siteId\})\w+\}/.test(route.path) || (authenticated && route.path !== '/sites/{siteId}/settings')) {
-    statuses.add(404);
-  }
+  // Not found is about a resource the path names; a site itself always exists (its settings have defaults).
+  if (/\{(?!siteId\})\w+\}/.test(route.path)) statuses.add(404);
   if (route.method === 'POST' || route.method === 'PUT') {
     statuses.add(413);
     statuses.add(415);

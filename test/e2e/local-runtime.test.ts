@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime.ts';
+import { ROUTES, routeKey } from '../../shared/http/routes.ts';
 import { documentedFetch } from '../support/e2e-http.ts';
 
 // A flow is a dozen HTTP requests, each a few DynamoDB Local writes: seconds on a busy 2-core machine.
@@ -85,6 +87,18 @@ describe('local runtime over HTTP', () => {
 
     expect(reply.status).toBe(200);
     expect(reply.body).toEqual({ status: 'ok' });
+  });
+
+  it('GET /openapi.json answers the committed OpenAPI document without a token, one operation per route', async () => {
+    const reply = await http('GET', '/openapi.json');
+
+    expect(reply.status).toBe(200);
+    expect(reply.contentType).toMatch(/^application\/json/);
+    expect(reply.body).toEqual(JSON.parse(readFileSync(new URL('../../openapi.json', import.meta.url), 'utf8')));
+    const operations = Object.entries(reply.body.paths as Record<string, object>).flatMap(([path, item]) =>
+      Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(operations.sort()).toEqual(ROUTES.map(routeKey).sort());
   });
 
   it('a staff route without a token is 401', async () => {
