@@ -390,7 +390,9 @@ export const BulkJob = z
   })
   .meta({ id: 'BulkJob', description: 'A bulk revocation job (DESIGN.md §2.1).' });
 export const BulkJobsPage = page(BulkJob, 'BulkJobsPage');
-export const JobAccepted = z.object({ jobId: z.string() }).meta({ id: 'JobAccepted', example: { jobId: 'job_01jd3kq8w2r7x5v0c9b4n6m1tz' } });
+export const JobAccepted = z
+  .object({ jobId: z.string() })
+  .meta({ id: 'JobAccepted', example: { jobId: 'job_01jd3kq8w2r7x5v0c9b4n6m1tz' } });
 
 export const Health = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
 
