@@ -624,7 +624,8 @@ export function buildOpenApiDocument() {
       ].join('\n\n'),
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
-    servers: [{ url: 'http://localhost:3000', description: 'The local runtime (`npm start`)' }],
+    // Relative: the API that served the document (the local runtime on :3000, or the stack's API endpoint).
+    servers: [{ url: '/', description: 'The API serving this document (`npm start`: http://localhost:3000)' }],
     tags: [...new Set(Object.values(OPERATIONS).map((spec) => spec.tag))].map((name) => ({ name })),
     paths,
     components: {
