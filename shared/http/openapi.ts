@@ -447,6 +447,13 @@ function pathParameters(path: string) {
   }));
 }
 
+const QUERY_PARAMETER_DESCRIPTIONS: Record<string, string> = {
+  cursor: 'The `nextCursor` of the previous page (valid only with the filters it came with).',
+  after: 'The `nextCursor` of the previous page: the events after it.',
+  limit: 'The page size.',
+  at: 'The instant asked about (default now).',
+};
+
 function queryParameters(query: z.ZodType | undefined) {
   if (!query) return [];
   const schema = requestSchema(query) as { properties?: Record<string, JsonSchema>; required?: string[] };
@@ -454,6 +461,7 @@ function queryParameters(query: z.ZodType | undefined) {
     name,
     in: 'query',
     required: schema.required?.includes(name) ?? false,
+    ...(QUERY_PARAMETER_DESCRIPTIONS[name] ? { description: QUERY_PARAMETER_DESCRIPTIONS[name] } : {}),
     schema: property,
   }));
 }
