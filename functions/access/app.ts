@@ -32,6 +32,8 @@ export function createAccessHandler(deps: Dependencies) {
         return json(200, await explainProductAccess(deps, siteId, customerId(request), productId, when, request.now));
       },
       'GET /health': async () => json(200, { status: 'ok' }),
+      // Public like /health. Imported on first request, so the access check's cold start never builds it.
+      'GET /openapi.json': async () => json(200, (await import('#shared/http/openapi.ts')).openApiDocument()),
     },
     { clock: deps.clock },
   );

@@ -82,6 +82,8 @@ export const ROUTES = [
   { method: 'GET', path: '/sites/{siteId}/bulk-revocations/{jobId}', fn: 'bulk-revocations', access: 'staff' },
   { method: 'POST', path: '/sites/{siteId}/bulk-revocations/{jobId}/undo', fn: 'bulk-revocations', access: 'staff' },
   { method: 'GET', path: '/health', fn: 'access', access: 'public' },
+  // The OpenAPI document (shared/http/openapi.ts), built on its first request.
+  { method: 'GET', path: '/openapi.json', fn: 'access', access: 'public' },
 ] as const satisfies readonly RouteSpec[];
 
 type DeclaredRoute = (typeof ROUTES)[number];

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime.ts';
 import { tokenRequest } from '../../infra/local/tokens.ts';
 import { MAX_BODY_BYTES } from '../../shared/http/api.ts';
+import { documentedFetch } from '../support/e2e-http.ts';
 
 /**
  * Oversized bodies against the local runtime over real HTTP. The gateway stops buffering past 1 MiB and
@@ -37,7 +38,7 @@ const TWO_MIB = 2 * 1024 * 1024;
 const tooLargeBody = { error: { code: 'payload_too_large', message: expect.any(String), details: [] } };
 
 async function postWithFetch(path: string, body: string) {
-  const response = await fetch(`${runtime.url}${path}`, {
+  const response = await documentedFetch(`${runtime.url}${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body,
@@ -102,7 +103,7 @@ describe('a body over the gateway limit', () => {
   });
 
   it('still serves the next request normally', async () => {
-    const response = await fetch(`${runtime.url}/health`);
+    const response = await documentedFetch(`${runtime.url}/health`);
 
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: 'ok' });

@@ -8,6 +8,7 @@ import { createDocumentClient } from '../../shared/store/client.ts';
 import { createDynamoStores } from '../../shared/store/index.ts';
 import { items } from '../../shared/store/items.ts';
 import type { BulkDeps } from '../../shared/usecases/bulk-revocations.ts';
+import { documentedFetch } from '../support/e2e-http.ts';
 
 /**
  * Bulk revocation jobs end to end on the local runtime (`npm start`) over HTTP, as a support agent would check
@@ -44,7 +45,7 @@ function client(runtime: LocalRuntime) {
     body?: unknown,
     headers?: Record<string, string>,
   ) => {
-    const response = await fetch(`${runtime.url}${path}`, {
+    const response = await documentedFetch(`${runtime.url}${path}`, {
       method,
       headers: {
         ...(token ? { authorization: `Bearer ${token}` } : {}),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime.ts';
+import { documentedFetch } from '../support/e2e-http.ts';
 
 /**
  * Explain over real HTTP against the local runtime (`npm start`), as the README's "Try it" drives it: a product
@@ -34,7 +35,7 @@ async function http(method: string, path: string, token?: string, body?: unknown
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${runtime.url}${path}`, {
+  const response = await documentedFetch(`${runtime.url}${path}`, {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime.ts';
+import { documentedFetch } from '../support/e2e-http.ts';
 import { startReceiver } from '../support/webhook-harness.ts';
 
 /**
@@ -31,7 +32,7 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function http(method: string, path: string, token?: string, body?: unknown) {
-  const response = await fetch(`${runtime.url}${path}`, {
+  const response = await documentedFetch(`${runtime.url}${path}`, {
     method,
     headers: {
       ...(token ? { authorization: `Bearer ${token}` } : {}),

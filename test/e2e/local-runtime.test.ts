@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime.ts';
-
-// A flow is a dozen HTTP requests, each a few DynamoDB Local writes: seconds on a busy 2-core machine.
+import { ROUTES, routeKey } from '../../shared/http/routes.ts';
+import { documentedFetch } from '../support/e2e-http.ts';
 
 /**
  * The local runtime over real HTTP, as a user following the README would drive it: `fetch` against the
@@ -44,7 +45,7 @@ async function http(
   if (init.rawBody !== undefined) body = init.rawBody;
   else if (init.body !== undefined) body = JSON.stringify(init.body);
   if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
-  const response = await fetch(`${runtime.url}${path}`, { method, headers, body });
+  const response = await documentedFetch(`${runtime.url}${path}`, { method, headers, body });
   const text = await response.text();
   return {
     status: response.status,
@@ -83,6 +84,18 @@ describe('local runtime over HTTP', () => {
 
     expect(reply.status).toBe(200);
     expect(reply.body).toEqual({ status: 'ok' });
+  });
+
+  it('GET /openapi.json answers the committed OpenAPI document without a token, one operation per route', async () => {
+    const reply = await http('GET', '/openapi.json');
+
+    expect(reply.status).toBe(200);
+    expect(reply.contentType).toMatch(/^application\/json/);
+    expect(reply.body).toEqual(JSON.parse(readFileSync(new URL('../../openapi.json', import.meta.url), 'utf8')));
+    const operations = Object.entries(reply.body.paths as Record<string, object>).flatMap(([path, item]) =>
+      Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(operations.sort()).toEqual(ROUTES.map(routeKey).sort());
   });
 
   it('a staff route without a token is 401', async () => {

@@ -4,6 +4,7 @@ import Stripe from 'stripe';
 import { generatePayPalSigningMaterial, payPalWebhookHeaders } from '../../infra/local/paypal-sandbox.ts';
 import { LOCAL_PAYPAL_WEBHOOK_ID, LOCAL_STRIPE_WEBHOOK_SECRET } from '../../infra/local/processors.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime.ts';
+import { documentedFetch } from '../support/e2e-http.ts';
 
 /**
  * Processor webhooks over real HTTP against the local runtime, signed the way the processors sign them:
@@ -32,7 +33,7 @@ async function http(
 ): Promise<{ status: number; body: any }> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...init.headers };
   if (init.token) headers.authorization = `Bearer ${init.token}`;
-  const response = await fetch(`${runtime.url}${path}`, { method, headers, body: init.body });
+  const response = await documentedFetch(`${runtime.url}${path}`, { method, headers, body: init.body });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
