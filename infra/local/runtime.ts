@@ -20,6 +20,7 @@ import { LocalScheduler } from './scheduler.ts';
 const SWEEP_EVERY_MS = 30_000;
 
 import { type LocalBulkJobs, type LocalBulkJobsOptions, startLocalBulkJobs } from './bulk-jobs.ts';
+import { serveDocs } from './docs.ts';
 import { ensureTable, startDynamoDbLocal } from './dynamodb.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { LOCAL_API_FUNCTIONS, type LocalWiring } from './functions.ts';
@@ -188,6 +189,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           await serveLocalRoute(method, url, body, response);
           return;
         }
+        if (await serveDocs(method, url.pathname, response)) return;
         const match = matchRoute(compiled, method, url.pathname);
         if (!match) {
           send(response, 404, {

@@ -98,6 +98,33 @@ describe('local runtime over HTTP', () => {
     expect(operations.sort()).toEqual(ROUTES.map(routeKey).sort());
   });
 
+  it('GET /docs renders the reference from the runtime alone: every file it loads is served here, none from the network', async () => {
+    const page = await fetch(`${runtime.url}/docs`);
+    const html = await page.text();
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    // Offline: nothing is loaded from another origin.
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+    const loaded = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!);
+    expect(loaded).toEqual(
+      expect.arrayContaining(['/docs/swagger-ui.css', '/docs/swagger-ui-bundle.js', '/docs/init.js']),
+    );
+    for (const path of loaded) {
+      const file = await fetch(`${runtime.url}${path}`);
+      const content = Buffer.from(await file.arrayBuffer());
+      expect([path, file.status]).toEqual([path, 200]);
+      expect(content.length).toBeGreaterThan(path.endsWith('.js') || path.endsWith('.css') ? 200 : 0);
+    }
+    // "Try it out" reads the document and sends requests to this runtime, with a token from /local/tokens.
+    const init = await (await fetch(`${runtime.url}/docs/init.js`)).text();
+    expect(init).toContain("url: '/openapi.json'");
+    expect(init).toContain("fetch('/local/tokens'");
+    const document = (await (await fetch(`${runtime.url}/openapi.json`)).json()) as { servers: { url: string }[] };
+    expect(document.servers.map((server) => server.url)).toEqual(['/']);
+    expect((await fetch(`${runtime.url}/docs/../package.json`)).status).toBe(404);
+    expect((await fetch(`${runtime.url}/docs/index.js`)).status).toBe(404);
+  });
+
   it('a staff route without a token is 401', async () => {
     const reply = await http('GET', `/sites/${newSiteId()}/settings`);
 

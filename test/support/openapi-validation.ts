@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
 
 /**
  * Holds an HTTP answer of the local runtime to the OpenAPI document (openapi.json at the repository root, which
@@ -6,12 +8,13 @@ import { readFileSync } from 'node:fs';
  * then the status, the content type and the body. The e2e clients (./e2e-http.ts) call it on every answer,
  * and any other test (the fuzz suite) may call `responseProblems` or `assertDocumentedResponse`.
  *
- * The schemas are JSON Schema draft 2020-12. The validator of choice would be ajv (`ajv/dist/2020`), but it is
- * not among the project's packages; this one implements the keywords the generated document uses, and
- * refuses any other keyword or format it meets (never a silent pass), so a schema feature it does not know
- * fails the e2e tests loudly rather than passing unchecked. test/unit/openapi-validation.test.ts shows it
- * accepting and refusing.
+ * The schemas are JSON Schema draft 2020-12, validated by ajv (`ajv/dist/2020`) with ajv-formats.
+ * test/unit/openapi-validation.test.ts shows it accepting and refusing.
  */
+
+// ajv-formats is CommonJS: under ESM its plugin is the default export's `default`.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
+  addFormatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Schema = { [key: string]: Json };
@@ -43,25 +46,71 @@ export function apiDocument(): Document {
   return loaded;
 }
 
-/** Keywords that only annotate: they never make a value invalid. */
-const ANNOTATIONS = new Set(['description', 'example', 'examples', 'default', 'title', 'deprecated', '$comment']);
+/** The id under which the document is known to ajv; its `#/components/…` references resolve against it. */
+const DOCUMENT_ID = 'https://membergate.local/openapi.json';
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
-const FORMATS: Record<string, (value: string) => boolean> = {
-  'date-time': (value) => RFC3339.test(value) && !Number.isNaN(Date.parse(value)),
-  email: (value) => /^[^\s@]+@[^\s@]+$/.test(value),
-};
+interface Validators {
+  ajv: Ajv2020;
+  compiled: WeakMap<object, ValidateFunction>;
+}
+const validatorsOf = new WeakMap<Document, Validators>();
 
-function typeOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
-  return typeof value;
+/**
+ * ajv (JSON Schema 2020-12, the dialect of OpenAPI 3.1 and of `z.toJSONSchema`) with the formats of
+ * ajv-formats, holding the document's component schemas as `$defs` of one schema (its references re-pointed
+ * there). Strict: an unknown keyword or `format` fails to compile rather than passing unchecked.
+ */
+function validators(document: Document): Validators {
+  let found = validatorsOf.get(document);
+  if (!found) {
+    const ajv = new Ajv2020({ allErrors: true, strictTypes: false });
+    addFormats(ajv);
+    // OpenAPI's Schema Object annotation, not a JSON Schema keyword.
+    ajv.addKeyword({ keyword: 'example', schemaType: ['string', 'number', 'boolean', 'object', 'array', 'null'] });
+    ajv.addSchema({ $id: DOCUMENT_ID, $defs: anchored(document.components.schemas) as Schema }, DOCUMENT_ID);
+    found = { ajv, compiled: new WeakMap() };
+    validatorsOf.set(document, found);
+  }
+  return found;
 }
 
-function isType(value: unknown, type: string): boolean {
-  const actual = typeOf(value);
-  return actual === type || (type === 'number' && actual === 'integer');
+const COMPONENT_SCHEMAS = '#/components/schemas/';
+
+/** A schema of the document with its local references (`#/components/…`) pointed at the document. */
+function anchored(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(anchored);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  return Object.fromEntries(
+    Object.entries(schema).map(([key, value]) => [
+      key,
+      key === '$ref' && typeof value === 'string' && value.startsWith(COMPONENT_SCHEMAS)
+        ? `${DOCUMENT_ID}#/$defs/${value.slice(COMPONENT_SCHEMAS.length)}`
+        : anchored(value),
+    ]),
+  );
+}
+
+function describeError(error: ErrorObject): string {
+  const at = `$${error.instancePath.replaceAll('/', '.')}`;
+  const params = error.params as Record<string, unknown>;
+  const detail =
+    error.keyword === 'additionalProperties'
+      ? ` (${String(params.additionalProperty)})`
+      : error.keyword === 'enum'
+        ? ` ${JSON.stringify(params.allowedValues)}`
+        : '';
+  return `${at}: ${error.message ?? error.keyword}${detail}`;
+}
+
+/** The problems of `value` against `schema` (ajv's errors, each with its JSON path); empty when it is valid. */
+export function schemaProblems(document: Document, schema: Schema, value: unknown): string[] {
+  const { ajv, compiled } = validators(document);
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = ajv.compile(anchored(schema) as Schema);
+    compiled.set(schema, validate);
+  }
+  return validate(value) ? [] : (validate.errors ?? []).map(describeError);
 }
 
 function resolve(document: Document, ref: string): Schema {
@@ -69,135 +118,6 @@ function resolve(document: Document, ref: string): Schema {
   const target = match ? document.components[match[1] as 'schemas' | 'responses']?.[match[2]!] : undefined;
   if (!target) throw new Error(`unresolvable $ref ${ref}`);
   return target;
-}
-
-/** The problems of `value` against `schema`, each with its JSON path; empty when it is valid. */
-export function schemaProblems(document: Document, schema: Schema, value: unknown, at = '$'): string[] {
-  const problems: string[] = [];
-  for (const [keyword, argument] of Object.entries(schema)) {
-    if (ANNOTATIONS.has(keyword)) continue;
-    switch (keyword) {
-      case '$ref':
-        problems.push(...schemaProblems(document, resolve(document, argument as string), value, at));
-        break;
-      case 'type': {
-        const types = Array.isArray(argument) ? (argument as string[]) : [argument as string];
-        if (!types.some((type) => isType(value, type)))
-          problems.push(`${at}: ${typeOf(value)} is not ${types.join('|')}`);
-        break;
-      }
-      case 'const':
-        if (JSON.stringify(value) !== JSON.stringify(argument)) {
-          problems.push(`${at}: ${JSON.stringify(value)} is not ${JSON.stringify(argument)}`);
-        }
-        break;
-      case 'enum':
-        if (!(argument as Json[]).some((option) => JSON.stringify(option) === JSON.stringify(value))) {
-          problems.push(`${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(argument)}`);
-        }
-        break;
-      case 'anyOf':
-      case 'oneOf': {
-        const branches = (argument as Schema[]).map((branch) => schemaProblems(document, branch, value, at));
-        const passing = branches.filter((branch) => branch.length === 0).length;
-        if (passing === 0) {
-          const closest = branches.reduce((best, branch) => (branch.length < best.length ? branch : best));
-          problems.push(`${at}: matches none of ${keyword} (closest: ${closest.join('; ')})`);
-        } else if (keyword === 'oneOf' && passing > 1) problems.push(`${at}: matches ${passing} branches of oneOf`);
-        break;
-      }
-      case 'allOf':
-        for (const branch of argument as Schema[]) problems.push(...schemaProblems(document, branch, value, at));
-        break;
-      case 'properties':
-        if (typeOf(value) === 'object') {
-          for (const [name, property] of Object.entries(argument as Record<string, Schema>)) {
-            const object = value as Record<string, unknown>;
-            if (name in object) problems.push(...schemaProblems(document, property, object[name], `${at}.${name}`));
-          }
-        }
-        break;
-      case 'required':
-        if (typeOf(value) === 'object') {
-          for (const name of argument as string[]) {
-            if (!(name in (value as object))) problems.push(`${at}: misses required field ${name}`);
-          }
-        }
-        break;
-      case 'additionalProperties':
-        if (typeOf(value) === 'object') {
-          const declared = (schema.properties ?? {}) as Record<string, Schema>;
-          for (const [name, item] of Object.entries(value as Record<string, unknown>)) {
-            if (name in declared) continue;
-            if (argument === false) problems.push(`${at}: field ${name} is not in the document`);
-            else problems.push(...schemaProblems(document, argument as Schema, item, `${at}.${name}`));
-          }
-        }
-        break;
-      case 'propertyNames':
-        if (typeOf(value) === 'object') {
-          for (const name of Object.keys(value as object)) {
-            problems.push(...schemaProblems(document, argument as Schema, name, `${at}[key ${name}]`));
-          }
-        }
-        break;
-      case 'items':
-        if (Array.isArray(value)) {
-          value.forEach((item, index) => {
-            problems.push(...schemaProblems(document, argument as Schema, item, `${at}[${index}]`));
-          });
-        }
-        break;
-      case 'minItems':
-      case 'maxItems':
-        if (
-          Array.isArray(value) &&
-          (keyword === 'minItems' ? value.length < (argument as number) : value.length > (argument as number))
-        ) {
-          problems.push(`${at}: ${value.length} items breaks ${keyword} ${argument}`);
-        }
-        break;
-      case 'minLength':
-      case 'maxLength':
-        if (typeof value === 'string') {
-          const length = [...value].length;
-          if (keyword === 'minLength' ? length < (argument as number) : length > (argument as number)) {
-            problems.push(`${at}: length ${length} breaks ${keyword} ${argument}`);
-          }
-        }
-        break;
-      case 'pattern':
-        if (typeof value === 'string' && !new RegExp(argument as string, 'u').test(value)) {
-          problems.push(`${at}: ${JSON.stringify(value)} does not match ${argument}`);
-        }
-        break;
-      case 'format': {
-        const check = FORMATS[argument as string];
-        if (!check) throw new Error(`${at}: format ${argument} is not implemented by this validator`);
-        if (typeof value === 'string' && !check(value))
-          problems.push(`${at}: ${JSON.stringify(value)} is not a ${argument}`);
-        break;
-      }
-      case 'minimum':
-      case 'maximum':
-      case 'exclusiveMinimum':
-      case 'exclusiveMaximum':
-        if (typeof value === 'number') {
-          const bound = argument as number;
-          const broken = {
-            minimum: value < bound,
-            maximum: value > bound,
-            exclusiveMinimum: value <= bound,
-            exclusiveMaximum: value >= bound,
-          }[keyword];
-          if (broken) problems.push(`${at}: ${value} breaks ${keyword} ${bound}`);
-        }
-        break;
-      default:
-        throw new Error(`${at}: JSON Schema keyword ${keyword} is not implemented by this validator`);
-    }
-  }
-  return problems;
 }
 
 /** `/sites/{siteId}/purchases/{purchaseId}` → a regex of the concrete paths it stands for. */
@@ -219,10 +139,12 @@ export function isLocalOnly(path: string): boolean {
   return path.startsWith('/local/');
 }
 
+const ERROR_SCHEMA: Schema = { $ref: '#/components/schemas/Error' };
+
 function unroutedProblems(document: Document, observed: ObservedResponse, label: string): string[] {
   if (observed.status !== 404)
     return [`${label}: no operation of the document takes this request, so only 404 may answer it`];
-  return schemaProblems(document, { $ref: '#/components/schemas/Error' }, observed.body).map((p) => `${label}: ${p}`);
+  return schemaProblems(document, ERROR_SCHEMA, observed.body).map((p) => `${label}: ${p}`);
 }
 
 /** Everything wrong with an answer according to the document; empty when it is documented. */

@@ -41,21 +41,21 @@ describe('responses held to the OpenAPI document', () => {
     const { accessStatus, ...renamed } = view;
     expect(responseProblems(answer({ ...renamed, accessState: accessStatus }), document)).toEqual(
       expect.arrayContaining([
-        expect.stringContaining('misses required field accessStatus'),
-        expect.stringContaining('field accessState is not in the document'),
+        expect.stringContaining("$: must have required property 'accessStatus'"),
+        expect.stringContaining('$: must NOT have additional properties (accessState)'),
       ]),
     );
     expect(responseProblems(answer({ ...view, version: String(view.version) }), document)).toEqual([
-      expect.stringContaining('$.version: string is not integer'),
+      expect.stringContaining('$.version: must be integer'),
     ]);
     expect(responseProblems(answer({ ...view, status: 'frozen' }), document)).toEqual([
-      expect.stringContaining('$.status: "frozen" is not one of'),
+      expect.stringContaining('$.status: must be equal to one of the allowed values'),
     ]);
     expect(responseProblems(answer({ ...view, createdAt: 'yesterday' }), document)).not.toEqual([]);
     const products = [{ ...view.products[0], revokedBy: { type: 'robot' } }, view.products[1]];
-    expect(responseProblems(answer({ ...view, products }), document)).toEqual([
-      expect.stringContaining('$.products[0].revokedBy: matches none of anyOf'),
-    ]);
+    expect(responseProblems(answer({ ...view, products }), document)).toEqual(
+      expect.arrayContaining([expect.stringContaining('$.products.0.revokedBy: must match a schema in anyOf')]),
+    );
   });
 
   it('refuses a status or content type the operation does not document', () => {
@@ -72,8 +72,8 @@ describe('responses held to the OpenAPI document', () => {
     const error = { error: { code: 'not_found', message: 'purchase purchase-1 not found', details: [] } };
     expect(responseProblems(answer(error, { status: 404 }), document)).toEqual([]);
     expect(responseProblems(answer({ message: 'not found' }, { status: 404 }), document)).toEqual([
-      expect.stringContaining('misses required field error'),
-      expect.stringContaining('field message is not in the document'),
+      expect.stringContaining("must have required property 'error'"),
+      expect.stringContaining('must NOT have additional properties (message)'),
     ]);
   });
 
@@ -93,9 +93,11 @@ describe('responses held to the OpenAPI document', () => {
     expect(pathTemplate(document, '/sites/s/purchases/p/extra/more')).toBeNull();
   });
 
-  it('refuses a keyword or format it does not implement rather than passing it unchecked', () => {
-    expect(() => schemaProblems(document, { type: 'string', format: 'uuid' }, 'x')).toThrow(/format uuid/);
-    expect(() => schemaProblems(document, { dependentRequired: { a: ['b'] } }, {})).toThrow(/dependentRequired/);
-    expect(schemaProblems(document, { type: 'integer', minimum: 1 }, 0)).toEqual(['$: 0 breaks minimum 1']);
+  it('checks formats (an unknown one fails to compile rather than passing unchecked) and bounds', () => {
+    expect(() => schemaProblems(document, { type: 'string', format: 'membergate-id' }, 'x')).toThrow(/unknown format/);
+    expect(schemaProblems(document, { type: 'string', format: 'date-time' }, 'yesterday')).toEqual([
+      '$: must match format "date-time"',
+    ]);
+    expect(schemaProblems(document, { type: 'integer', minimum: 1 }, 0)).toEqual(['$: must be >= 1']);
   });
 });

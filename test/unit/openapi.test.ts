@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
+import { type SpecData, Validator } from '@seriousme/openapi-schema-validator';
 import { buildOpenApiDocument, OPERATIONS, openApiText } from '../../shared/http/openapi.ts';
 import { ROUTES, routeKey } from '../../shared/http/routes.ts';
 
@@ -29,6 +30,19 @@ describe('the OpenAPI document', () => {
   it('is what `npm run openapi` writes: the committed openapi.json is the generated one', () => {
     // On failure: run `npm run openapi` and commit openapi.json with the schema change.
     expect(readFileSync(COMMITTED, 'utf8')).toBe(openApiText());
+  });
+
+  it("is valid OpenAPI 3.1 for a validator from npm (the specification's own JSON Schema), and a broken one is not", async () => {
+    const validator = new Validator();
+    const result = await validator.validate(structuredClone(buildOpenApiDocument()) as unknown as SpecData);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+
+    const broken = structuredClone(buildOpenApiDocument()) as { paths: Record<string, Record<string, unknown>> };
+    // A parameter `in: body` is Swagger 2, not OpenAPI 3.1.
+    (broken.paths['/sites/{siteId}/settings']!.get as { parameters: { in: string }[] }).parameters[0]!.in = 'body';
+    expect((await new Validator().validate(broken as unknown as SpecData)).valid).toBe(false);
   });
 
   it('has one operation per route of ROUTES, and none for a path or method no route has', () => {
