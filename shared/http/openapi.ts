@@ -525,10 +525,9 @@ function refusalsOf(route: RouteDefinition, spec: OperationSpec): number[] {
   }
   // Not found is about a resource the path names; a site itself always exists (its settings have defaults).
   if (/\{(?!siteId\})\w+\}/.test(route.path)) statuses.add(404);
-  if (route.method === 'POST' || route.method === 'PUT') {
-    statuses.add(413);
-    statuses.add(415);
-  }
+  // A body over 256 KiB, or one that is not JSON, is refused whatever the method (a GET or DELETE may carry one).
+  statuses.add(413);
+  statuses.add(415);
   for (const status of spec.refusals ?? []) statuses.add(status);
   return [...statuses].sort((a, b) => a - b);
 }

@@ -309,6 +309,7 @@ const KIND_ORDER: ProblemKind[] = [
   'duplicate-refund',
   'error-shape',
   'invalid-json',
+  'undocumented',
 ];
 /** Write checks rely on attributing writes to requests, which concurrency can blur: they count once seen alone. */
 const CONFIRM_ALONE: ProblemKind[] = ['rejected-wrote', 'forged-key', 'bad-instant'];
@@ -490,7 +491,13 @@ function syntheticOutcome(
     lane: 0,
     status: 200,
     contentType: 'application/json',
-    text: '{"selfCancelEnabled":true}',
+    text: JSON.stringify({
+      siteId,
+      selfCancelEnabled: true,
+      timezone: 'Europe/Berlin',
+      stripeAccountId: null,
+      paypalMerchantId: null,
+    }),
     networkError: null,
     ms: 1,
     writes: [],
@@ -503,7 +510,9 @@ function syntheticOutcome(
 
 describe('the fuzz can fail', () => {
   it('flags a 5xx, a lost connection, a bad error shape, a tenancy breach, a leak, a rejected write, bad data', () => {
-    const kinds = (outcome: Outcome) => problemsOf(outcome).map((p) => p.kind);
+    // Synthetic bodies below are minimal, not whole documented answers: that check is held apart (last).
+    const allKinds = (outcome: Outcome) => problemsOf(outcome).map((p) => p.kind);
+    const kinds = (outcome: Outcome) => allKinds(outcome).filter((kind) => kind !== 'undocumented');
     const write = {
       command: 'PutCommand',
       sites: [world.lanes[0]!.siteId],
@@ -514,7 +523,12 @@ describe('the fuzz can fail', () => {
     };
     const errorBody = '{"error":{"code":"forbidden","message":"no","details":[]}}';
 
-    expect(kinds(syntheticOutcome())).toEqual([]);
+    expect(allKinds(syntheticOutcome())).toEqual([]);
+    const settings = JSON.parse(syntheticOutcome().text) as Record<string, unknown>;
+    expect(allKinds(syntheticOutcome({ text: JSON.stringify({ ...settings, timezone: 7 }) }))).toEqual([
+      'undocumented',
+    ]);
+    expect(allKinds(syntheticOutcome({ status: 418, text: errorBody }))).toEqual(['undocumented']);
     expect(kinds(syntheticOutcome({ status: 500, text: errorBody }))).toEqual(['5xx']);
     expect(kinds(syntheticOutcome({ status: 0, networkError: 'TypeError: fetch failed (ECONNRESET)' }))).toEqual([
       'no-response',

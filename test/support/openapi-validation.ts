@@ -128,7 +128,8 @@ function templatePattern(template: string): RegExp {
 
 /** The path template a concrete path belongs to; the most literal one when several match. */
 export function pathTemplate(document: Document, path: string): string | null {
-  const bare = path.split('?')[0]!;
+  // The path as a client sends it: `.` segments resolved, the fragment dropped, spaces and the like encoded.
+  const bare = new URL(path, 'http://client.local').pathname;
   const matches = Object.keys(document.paths).filter((template) => templatePattern(template).test(bare));
   const params = (template: string) => (template.match(/\{/g) ?? []).length;
   return matches.sort((a, b) => params(a) - params(b))[0] ?? null;
@@ -142,8 +143,9 @@ export function isLocalOnly(path: string): boolean {
 const ERROR_SCHEMA: Schema = { $ref: '#/components/schemas/Error' };
 
 function unroutedProblems(document: Document, observed: ObservedResponse, label: string): string[] {
-  if (observed.status !== 404)
-    return [`${label}: no operation of the document takes this request, so only 404 may answer it`];
+  // The gateway answers before routing too: a body over its limit is a 413 whatever the path.
+  if (observed.status !== 404 && observed.status !== 413)
+    return [`${label}: no operation of the document takes this request, so only 404 (or 413) may answer it`];
   return schemaProblems(document, ERROR_SCHEMA, observed.body).map((p) => `${label}: ${p}`);
 }
 

@@ -81,7 +81,7 @@ describe('responses held to the OpenAPI document', () => {
     const error = { error: { code: 'not_found', message: 'no route GET /nowhere', details: [] } };
     expect(responseProblems(answer(error, { path: '/nowhere', status: 404 }), document)).toEqual([]);
     expect(responseProblems(answer(error, { path: '/nowhere', status: 200 }), document)).toEqual([
-      expect.stringContaining('only 404 may answer it'),
+      expect.stringContaining('only 404 (or 413) may answer it'),
     ]);
   });
 
@@ -91,6 +91,9 @@ describe('responses held to the OpenAPI document', () => {
     );
     expect(pathTemplate(document, '/sites/s/purchases')).toBe('/sites/{siteId}/purchases');
     expect(pathTemplate(document, '/sites/s/purchases/p/extra/more')).toBeNull();
+    // As a client sends it: `/./` resolved, the fragment dropped (the fuzz sends both).
+    expect(pathTemplate(document, '/sites/./purchases')).toBeNull();
+    expect(pathTemplate(document, '/sites/bad id#x/upcoming')).toBeNull();
   });
 
   it('checks formats (an unknown one fails to compile rather than passing unchecked) and bounds', () => {

@@ -1,3 +1,4 @@
+import { isLocalOnly, responseProblems } from '../openapi-validation.ts';
 import type { ConcreteRequest } from './resolve.ts';
 import type { WriteRecord } from './writes.ts';
 
@@ -34,7 +35,8 @@ export type ProblemKind =
   | 'forged-key'
   | 'bad-instant'
   | 'duplicate-refund'
-  | 'invalid-json';
+  | 'invalid-json'
+  | 'undocumented';
 
 export interface Problem {
   kind: ProblemKind;
@@ -123,6 +125,29 @@ export function problemsOf(outcome: Outcome): Problem[] {
     const shape = errorShapeProblem(outcome);
     if (shape)
       problems.push({ kind: 'error-shape', signature: sig('error-shape', shape), detail: outcome.text.slice(0, 300) });
+  }
+  // The answer must be what openapi.json documents for the operation: status, content type and body.
+  if (status > 0 && status < 500 && !isLocalOnly(request.path.split('?')[0]!)) {
+    let body: unknown;
+    try {
+      body = outcome.text === '' ? undefined : JSON.parse(outcome.text);
+    } catch {
+      body = outcome.text;
+    }
+    const undocumented = responseProblems({
+      method: request.method,
+      path: request.path,
+      status,
+      contentType: outcome.contentType,
+      body,
+    });
+    if (undocumented.length > 0) {
+      problems.push({
+        kind: 'undocumented',
+        signature: sig('undocumented', normalize(undocumented[0]!.replace(/^\S+ \S+ → \d+: /, ''))),
+        detail: undocumented.join('\n').slice(0, 1_000),
+      });
+    }
   }
   if (status >= 200 && status < 300) {
     if (request.mustNotSucceed !== null) {
