@@ -8,6 +8,7 @@ const unit = config.projects.find((project) => project.displayName === 'unit');
 if (!unit) throw new Error('jest.config.js has no project named unit');
 
 const ADAPTER_TESTS = [
+  'bulk-jobs-contract',
   'crc32',
   'der',
   'eventbridge-bus',
@@ -15,6 +16,8 @@ const ADAPTER_TESTS = [
   'gateway',
   'local-event-bus',
   'observability-config',
+  'openapi',
+  'openapi-validation',
   'paypal-codec',
   'paypal-signature',
   'paypal-webhook',
@@ -35,6 +38,7 @@ const ADAPTER_TESTS = [
 export default {
   ...unit,
   displayName: 'mutation',
+  setupFiles: [...(unit.setupFiles ?? []), '<rootDir>/test/support/mutation-setup.ts'],
   testPathIgnorePatterns: [
     '/node_modules/',
     '/test/unit/usecases/',

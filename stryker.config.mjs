@@ -11,7 +11,8 @@ export default {
   coverageAnalysis: 'perTest',
   // Mutants in module-level constants would need every test re-run per mutant; their values are asserted anyway.
   ignoreStatic: true,
-  concurrency: 1,
+  // Two test processes: the machine's two cores (npm test is not run at the same time).
+  concurrency: 2,
   // The machine is shared: a slow run under load is not an infinite loop.
   timeoutMS: 30000,
   timeoutFactor: 3,
