@@ -33,6 +33,7 @@ import type { Actor, Purchase, PurchaseChange } from '../domain/types.ts';
 import type { BulkJobStore, JobQueue } from '../ports/bulk-jobs.ts';
 import type { Page } from '../ports/purchases.ts';
 import type { Dependencies } from './deps.ts';
+import { mapLimit } from './map-limit.ts';
 import { applyAccessChange } from './purchases.ts';
 
 /** What the bulk use cases receive: the usual dependencies plus the job store and the queue of pages. */
@@ -356,18 +357,4 @@ async function decidePurchase(
 function changedProducts(change: PurchaseChange): string[] {
   const ids = change.history[0]?.details.productIds;
   return Array.isArray(ids) ? ids.map(String) : [];
-}
-
-/** `work` over `inputs` with at most `limit` at once, results in input order. */
-async function mapLimit<T, R>(inputs: readonly T[], limit: number, work: (input: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(inputs.length);
-  let nextIndex = 0;
-  const worker = async () => {
-    while (nextIndex < inputs.length) {
-      const index = nextIndex++;
-      results[index] = await work(inputs[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, inputs.length) }, worker));
-  return results;
 }
