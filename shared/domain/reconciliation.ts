@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ForbiddenError } from './errors.ts';
+import { assertMayStartJob, type QueuedJob, type QueuedPage } from './bulk-jobs.ts';
 import type { ProcessorEvent, SubscriptionState } from './processor-events.ts';
 import type { Actor, Instant, Processor, Purchase } from './types.ts';
 
@@ -138,8 +138,6 @@ export function repairEvent(
 
 // ---- the job ------------------------------------------------------------------------------------------------
 
-export type ReconciliationStatus = 'queued' | 'running' | 'completed' | 'failed';
-
 /**
  * How many reconciliation pages run at once across the deployment (the worker's SQS `maxConcurrency`): the
  * processors' read budget is shared among them (shared/adapters/processor-throttle.ts).
@@ -156,10 +154,7 @@ export interface ReconciliationProblem {
   reason: string;
 }
 
-export interface ReconciliationJob {
-  jobId: string;
-  siteId: string;
-  status: ReconciliationStatus;
+export interface ReconciliationJob extends QueuedJob {
   /** The processor asked for; null: every processor-linked purchase. */
   processor: ReconciledProcessor | null;
   repair: boolean;
@@ -170,24 +165,11 @@ export interface ReconciliationJob {
   skipped: number;
   failed: number;
   problems: ReconciliationProblem[];
-  pageCount: number | null;
-  pagesCounted: number;
-  requestedBy: Actor;
-  createdAt: Instant;
-  startedAt: Instant | null;
-  finishedAt: Instant | null;
-  error: string | null;
 }
 
 /** One page of a job: a cursor on the site's subscriptions, its purchases fixed by the first delivery. */
-export interface ReconciliationPage {
-  siteId: string;
-  jobId: string;
-  page: number;
+export interface ReconciliationPage extends QueuedPage {
   cursor: string | null;
-  purchaseIds: string[] | null;
-  last: boolean;
-  counted: boolean;
 }
 
 /** What a job found for one purchase: written once, before any repair, so a redelivery reports the same. */
@@ -216,8 +198,7 @@ export interface ReconciliationTally {
 
 /** Who may start one: an admin or support. Automation may read reports (a repair writes to many purchases). */
 export function assertMayReconcile(actor: Actor): void {
-  if (actor.type === 'admin' || actor.type === 'support') return;
-  throw new ForbiddenError('only an admin or support token may start a reconciliation');
+  assertMayStartJob(actor, 'start a reconciliation');
 }
 
 export function reconciliationFingerprint(processor: ReconciledProcessor | null, repair: boolean): string {

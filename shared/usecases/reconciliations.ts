@@ -33,6 +33,7 @@ import type { Page } from '../ports/purchases.ts';
 import type { ReconciliationStore } from '../ports/reconciliations.ts';
 import type { StartResult } from './bulk-revocations.ts';
 import type { Dependencies } from './deps.ts';
+import { openJobPage } from './job-pages.ts';
 import { mapLimit } from './map-limit.ts';
 import { retryOnConflict } from './retry.ts';
 import { applyToPurchase } from './webhooks.ts';
@@ -161,16 +162,10 @@ export async function runReconciliationPage(
 ): Promise<ReconciliationPageResult> {
   const { siteId, jobId } = message;
   const at = toInstant(now);
-  const job = await deps.reconciliations.getJob(siteId, jobId);
-  if (!job) return 'unknown_job';
-  if (job.status === 'completed' || job.status === 'failed') return 'finished';
-  let page = await deps.reconciliations.getPage(siteId, jobId, message.page);
-  if (!page) throw new Error(`reconciliation ${jobId} has no page ${message.page}`);
-  if (page.counted) {
-    await deps.reconciliations.completeIfCounted(siteId, jobId, at);
-    return 'already_counted';
-  }
-  if (job.status === 'queued') await deps.reconciliations.markRunning(siteId, jobId, at);
+  const opened = await openJobPage(deps.reconciliations, message, at);
+  if (typeof opened === 'string') return opened;
+  const { job } = opened;
+  let page = opened.page;
 
   if (page.purchaseIds === null) {
     const found = await deps.purchases.listSubscriptions(siteId, {}, RECONCILIATION_PAGE_SIZE, page.cursor);

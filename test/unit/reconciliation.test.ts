@@ -12,22 +12,11 @@ import {
   tallyReconciliation,
 } from '../../shared/domain/reconciliation.ts';
 import type { Purchase } from '../../shared/domain/types.ts';
-import { ADMIN, AUTOMATION, aPurchase, NOW, SUPPORT } from './fixtures.ts';
+import { ADMIN, AUTOMATION, aPurchase, aSubscriptionState, NOW, SUPPORT } from './fixtures.ts';
 
 const PERIOD_END = '2026-03-15T00:00:00.000Z';
 
-function state(overrides: Partial<SubscriptionState> = {}): SubscriptionState {
-  return {
-    status: 'active',
-    currentPeriodStart: '2026-02-15T00:00:00.000Z',
-    currentPeriodEnd: PERIOD_END,
-    cancelAt: null,
-    cancelAtPeriodEnd: false,
-    accessEnds: 'now',
-    resumesAt: null,
-    ...overrides,
-  };
-}
+const state = aSubscriptionState;
 
 const fields = (purchase: Purchase, processor: SubscriptionState) =>
   compareSubscription(purchase, processor).map(({ field, ledger, processor: theirs }) => ({ field, ledger, theirs }));

@@ -1,7 +1,6 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { JobMessage } from '../../../shared/domain/bulk-jobs.ts';
 import { ConflictError, ForbiddenError, IdempotencyKeyReusedError } from '../../../shared/domain/errors.ts';
-import type { SubscriptionState } from '../../../shared/domain/processor-events.ts';
 import { ProcessorError } from '../../../shared/ports/processor.ts';
 import { getHistory, grantOfferToCustomer } from '../../../shared/usecases/purchases.ts';
 import {
@@ -23,6 +22,7 @@ import {
   seedSite,
 } from '../../support/memory-deps.ts';
 import { MemoryReconciliationStore } from '../../support/memory-reconciliations.ts';
+import { aSubscriptionState } from '../fixtures.ts';
 
 const PERIOD_END = '2026-03-15T00:00:00.000Z';
 const CANCEL_AT = '2026-03-10T00:00:00.000Z';
@@ -47,18 +47,7 @@ beforeEach(async () => {
 
 const now = () => m.clock.now();
 
-function state(overrides: Partial<SubscriptionState> = {}): SubscriptionState {
-  return {
-    status: 'active',
-    currentPeriodStart: '2026-02-15T00:00:00.000Z',
-    currentPeriodEnd: PERIOD_END,
-    cancelAt: null,
-    cancelAtPeriodEnd: false,
-    accessEnds: 'now',
-    resumesAt: null,
-    ...overrides,
-  };
-}
+const state = aSubscriptionState;
 
 async function linked(subscriptionId: string, processor: 'stripe' | 'paypal' = 'stripe', theirs = state()) {
   const view = await grantOfferToCustomer(
