@@ -236,7 +236,6 @@ export function newJob(input: {
     siteId: input.siteId,
     kind: input.kind,
     undoOf: input.undoOf,
-    status: 'queued',
     selection: input.selection,
     productIds: input.productIds,
     total: 0,
@@ -244,10 +243,18 @@ export function newJob(input: {
     skipped: 0,
     failed: 0,
     failures: [],
-    pageCount: input.pageCount,
+    ...queuedJobStart(input.requestedBy, input.at, input.pageCount),
+  };
+}
+
+/** The lifecycle fields of a job just created: queued, nothing counted. */
+export function queuedJobStart(requestedBy: Actor, at: Instant, pageCount: number | null) {
+  return {
+    status: 'queued' as const,
+    pageCount,
     pagesCounted: 0,
-    requestedBy: input.requestedBy,
-    createdAt: input.at,
+    requestedBy,
+    createdAt: at,
     startedAt: null,
     finishedAt: null,
     error: null,

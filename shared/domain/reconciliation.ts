@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { assertMayStartJob, type QueuedJob, type QueuedPage } from './bulk-jobs.ts';
+import { assertMayStartJob, type QueuedJob, type QueuedPage, queuedJobStart } from './bulk-jobs.ts';
 import type { ProcessorEvent, SubscriptionState } from './processor-events.ts';
 import type { Actor, Instant, Processor, Purchase } from './types.ts';
 
@@ -216,21 +216,17 @@ export function newReconciliation(input: {
   at: Instant;
 }): ReconciliationJob {
   return {
-    ...input,
-    status: 'queued',
+    jobId: input.jobId,
+    siteId: input.siteId,
+    processor: input.processor,
+    repair: input.repair,
     checked: 0,
     drifted: 0,
     repaired: 0,
     skipped: 0,
     failed: 0,
     problems: [],
-    pageCount: null,
-    pagesCounted: 0,
-    requestedBy: input.requestedBy,
-    createdAt: input.at,
-    startedAt: null,
-    finishedAt: null,
-    error: null,
+    ...queuedJobStart(input.requestedBy, input.at, null),
   };
 }
 
