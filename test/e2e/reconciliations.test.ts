@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime.ts';
+import { describe, expect, it, jest } from '@jest/globals';
 import { httpClient } from '../support/e2e-http.ts';
+import { localRuntimeForFile } from '../support/e2e-runtime.ts';
 
 /**
  * The acceptance of drift reconciliation over real HTTP against the local runtime (`npm start`): a subscription
@@ -11,21 +11,8 @@ import { httpClient } from '../support/e2e-http.ts';
  */
 jest.setTimeout(120_000);
 
-let runtime: LocalRuntime;
-
-beforeAll(async () => {
-  runtime = await startLocalRuntime({
-    port: 0,
-    dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT,
-    tableName: process.env.TABLE_NAME,
-  });
-});
-
-afterAll(async () => {
-  await runtime?.stop();
-});
-
-const { http, ok } = httpClient(() => runtime.url);
+const runtime = localRuntimeForFile();
+const { http, ok } = httpClient(() => runtime().url);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A request to the local Stripe sandbox on a connected account, form-encoded as Stripe takes it. */
@@ -35,7 +22,7 @@ async function atStripe(
   account: string,
   form?: Record<string, string>,
 ) {
-  const response = await fetch(`${runtime.url}/local/sandbox/stripe/v1/subscriptions/${subscriptionId}`, {
+  const response = await fetch(`${runtime().url}/local/sandbox/stripe/v1/subscriptions/${subscriptionId}`, {
     method,
     headers: {
       'stripe-account': account,
