@@ -1,5 +1,5 @@
 import type { Processor } from '../domain/types.ts';
-import { ProcessorError } from '../ports/processor.ts';
+import { ProcessorError, type ProcessorThrottle } from '../ports/processor.ts';
 
 /**
  * Pacing of the reconciliation's reads at the processors (DESIGN.md §2.1, §6): a token bucket per processor
@@ -110,10 +110,7 @@ export async function retryRateLimited<T>(
   }
 }
 
-/** What the reconciliation reads through: paced per processor, 429s retried. */
-export interface ProcessorThrottle {
-  read<T>(processor: Processor, action: () => Promise<T>): Promise<T>;
-}
+export type { ProcessorThrottle };
 
 /** A throttle with one bucket per processor at `rates` reads/s (burst: one second's worth). */
 export function createProcessorThrottle(

@@ -122,6 +122,14 @@ export function unconfiguredProcessor(processor: Processor): BillingProcessor {
   };
 }
 
+/**
+ * Port for pacing reads at the processors (drift reconciliation): each read goes through `read`, which keeps to
+ * the processor's published rate limit and retries its 429s. Adapter: shared/adapters/processor-throttle.ts.
+ */
+export interface ProcessorThrottle {
+  read<T>(processor: Processor, action: () => Promise<T>): Promise<T>;
+}
+
 /** `Retry-After` as milliseconds: seconds or an HTTP date; null when absent or unreadable. */
 export function retryAfterMs(value: string | null | undefined, now: number = Date.now()): number | null {
   if (!value) return null;

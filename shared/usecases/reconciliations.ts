@@ -1,4 +1,3 @@
-import type { ProcessorThrottle } from '../adapters/processor-throttle.ts';
 import type { JobMessage } from '../domain/bulk-jobs.ts';
 import {
   ConcurrentModificationError,
@@ -28,7 +27,7 @@ import {
 import { toInstant } from '../domain/time.ts';
 import type { Actor, Purchase, SiteSettings } from '../domain/types.ts';
 import type { JobQueue } from '../ports/bulk-jobs.ts';
-import { ProcessorError } from '../ports/processor.ts';
+import { ProcessorError, type ProcessorThrottle } from '../ports/processor.ts';
 import type { Page } from '../ports/purchases.ts';
 import type { ReconciliationStore } from '../ports/reconciliations.ts';
 import type { StartResult } from './bulk-revocations.ts';
