@@ -115,8 +115,18 @@ export const BULK_WORKER_FUNCTION: FunctionDefinition<'bulk-worker'> = {
 };
 
 /**
+ * Reconciliation worker: one page (up to 100 processor reads) per SQS message. Paced to its share of the
+ * processor's limit (Stripe test mode: 25/s ÷ 2 workers ≈ 12/s, so ~8 s a page; PayPal 10/s ÷ 2 = 5/s, ~20 s),
+ * plus 429 backoffs of up to 30 s: 120 s is room for both.
+ */
+export const RECONCILIATION_WORKER_FUNCTION: FunctionDefinition<'reconciliation-worker'> = {
+  ...definition('reconciliation-worker'),
+  timeoutSeconds: 120,
+};
+
+/**
  * Every function of the stack: one per API function, then the timer target, the sweeper, the publisher, the
- * webhook workers and the bulk job worker.
+ * webhook workers, the bulk job worker and the reconciliation worker.
  */
 export const FUNCTION_DEFINITIONS: readonly FunctionDefinition[] = [
   ...API_FUNCTION_DEFINITIONS,
@@ -126,4 +136,5 @@ export const FUNCTION_DEFINITIONS: readonly FunctionDefinition[] = [
   WEBHOOK_FANOUT_FUNCTION,
   WEBHOOK_DELIVERY_FUNCTION,
   BULK_WORKER_FUNCTION,
+  RECONCILIATION_WORKER_FUNCTION,
 ];

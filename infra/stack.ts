@@ -16,7 +16,7 @@ import { readsProcessorSecret } from '../shared/function-needs.ts';
 import { ROUTES, type RouteAccess, type RouteDefinition } from '../shared/http/routes.ts';
 import { ApiFunction } from './constructs/api-function.ts';
 import { Auth } from './constructs/auth.ts';
-import { BulkJobs } from './constructs/bulk-jobs.ts';
+import { BulkJobs, Reconciliations } from './constructs/bulk-jobs.ts';
 import { type DomainEvents, OutboxPublishing } from './constructs/events.ts';
 import { Operations } from './constructs/operations.ts';
 import { PROCESSOR_SECRET_KEYS, Stateful } from './constructs/stateful.ts';
@@ -27,6 +27,7 @@ import {
   BULK_WORKER_FUNCTION,
   FUNCTION_DEFINITIONS,
   PUBLISHER_FUNCTION,
+  RECONCILIATION_WORKER_FUNCTION,
   SWEEPER_FUNCTION,
   TIMER_FUNCTION,
   WEBHOOK_DELIVERY_FUNCTION,
@@ -66,6 +67,8 @@ export class MembergateStack extends Stack {
   readonly webhooks: Webhooks;
   /** Bulk revocation jobs: the job queue, its dead-letter queue and alarms, the worker's event source. */
   readonly bulkJobs: BulkJobs;
+  /** Drift reconciliations: their page queue, its dead-letter queue and alarms, the worker's event source. */
+  readonly reconciliations: Reconciliations;
   readonly api: HttpApi;
   readonly stage: HttpStage;
   readonly routes: readonly ApiRoute[];
@@ -147,6 +150,21 @@ export class MembergateStack extends Stack {
     });
     for (const { name, needs } of FUNCTION_DEFINITIONS) {
       if (needs.bulkJobs) functionNamed(name).bindJobQueue(this.bulkJobs.queue);
+    }
+
+    // Drift reconciliations (§2.1): the same shape, a queue of its own (its pace is the processors' limits).
+    this.reconciliations = new Reconciliations(this, 'ReconciliationJobs', {
+      worker: functionNamed(RECONCILIATION_WORKER_FUNCTION.name).function,
+      workerTimeout: Duration.seconds(RECONCILIATION_WORKER_FUNCTION.timeoutSeconds ?? 10),
+    });
+    for (const { name, needs } of FUNCTION_DEFINITIONS) {
+      if (needs.reconciliations) {
+        functionNamed(name).bindJobQueue(
+          this.reconciliations.queue,
+          'RECONCILIATION_QUEUE_URL',
+          'SendReconciliationPages',
+        );
+      }
     }
 
     // The default stage is declared by hand: HttpApi's automatic one takes no access log or throttle.
@@ -242,6 +260,10 @@ export class MembergateStack extends Stack {
     new CfnOutput(this, 'WebhookDeliveryDeadLetterQueueUrl', {
       value: this.webhooks.deliveryDeadLetterQueue.queueUrl,
       description: 'Webhook delivery jobs that failed on errors of our own (not of the endpoint) every receive',
+    });
+    new CfnOutput(this, 'ReconciliationDeadLetterQueueUrl', {
+      value: this.reconciliations.deadLetterQueue.queueUrl,
+      description: 'Reconciliation pages that failed every receive; redrive them to finish the job',
     });
     new CfnOutput(this, 'BulkJobDeadLetterQueueUrl', {
       value: this.bulkJobs.deadLetterQueue.queueUrl,

@@ -72,9 +72,14 @@ export interface JobQueueConfig {
   queueUrl: string;
 }
 
-/** For functions that queue bulk job pages (set by the stack's `bindJobQueue`). */
-export function loadJobQueueConfig(): JobQueueConfig {
-  return { queueUrl: required('JOB_QUEUE_URL') };
+/**
+ * For functions that queue job pages (set by the stack's `bindJobQueue`): bulk job pages (`JOB_QUEUE_URL`), or
+ * reconciliation pages (`RECONCILIATION_QUEUE_URL`).
+ */
+export function loadJobQueueConfig(
+  variable: 'JOB_QUEUE_URL' | 'RECONCILIATION_QUEUE_URL' = 'JOB_QUEUE_URL',
+): JobQueueConfig {
+  return { queueUrl: required(variable) };
 }
 
 /** Powertools' level names; `SILENT` turns logging off (tests). */

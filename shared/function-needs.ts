@@ -11,7 +11,8 @@ export type FunctionName =
   | 'publisher'
   | 'webhook-fanout'
   | 'webhook-delivery'
-  | 'bulk-worker';
+  | 'bulk-worker'
+  | 'reconciliation-worker';
 
 /** What a function may do with the table; `bindTable` grants exactly this and nothing more. */
 export type TableAccess = 'read' | 'readWrite';
@@ -56,6 +57,12 @@ export interface FunctionNeeds {
    * adapter, `JOB_QUEUE_URL` and sqs:SendMessage on that one queue). Absent means false.
    */
   readonly bulkJobs?: boolean;
+  /**
+   * Reconciliation jobs (DESIGN.md §2.1): the reconciliation store (on the table: no grant of its own) and the
+   * queue of reconciliation pages (the same SQS adapter, `RECONCILIATION_QUEUE_URL`, sqs:SendMessage on that one
+   * queue). Absent means false.
+   */
+  readonly reconciliations?: boolean;
 }
 
 /** The declaration, one entry per function. */
@@ -114,6 +121,23 @@ export const FUNCTION_NEEDS = {
     bulkJobs: true,
   },
   'bulk-worker': { table: 'readWrite', timers: true, processorCalls: false, verifiesWebhooks: null, bulkJobs: true },
+  // Drift reconciliation (§2.1): the API checks the site's connected account, writes the job, queues its first
+  // page; the worker reads each linked subscription at its processor (processorCalls: reads only) and applies a
+  // repair through the webhook's rules (which move timers).
+  reconciliations: {
+    table: 'readWrite',
+    timers: false,
+    processorCalls: false,
+    verifiesWebhooks: null,
+    reconciliations: true,
+  },
+  'reconciliation-worker': {
+    table: 'readWrite',
+    timers: true,
+    processorCalls: true,
+    verifiesWebhooks: null,
+    reconciliations: true,
+  },
 } as const satisfies Record<FunctionName, FunctionNeeds>;
 
 /** Processor credentials and webhook secrets live in one secret: a function reads it for either need. */

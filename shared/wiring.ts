@@ -1,5 +1,11 @@
 import { ulid } from 'ulid';
 import {
+  createProcessorThrottle,
+  deploymentReadRate,
+  type ProcessorThrottle,
+  perWorkerRate,
+} from './adapters/processor-throttle.ts';
+import {
   type DeliveryQueueConfig,
   type EventBridgeBusConfig,
   type EventBridgeSchedulerConfig,
@@ -11,6 +17,7 @@ import {
   loadSchedulerConfig,
   required,
 } from './config.ts';
+import { RECONCILIATION_WORKER_MAX_CONCURRENCY } from './domain/reconciliation.ts';
 import { type Clock, systemClock } from './domain/time.ts';
 import { FUNCTION_NEEDS, type FunctionName, type FunctionNeeds, readsProcessorSecret } from './function-needs.ts';
 import { lazy } from './lazy.ts';
@@ -19,12 +26,18 @@ import type { BulkJobStore, JobQueue } from './ports/bulk-jobs.ts';
 import type { DeliveryQueue } from './ports/delivery-queue.ts';
 import type { EventBus } from './ports/event-bus.ts';
 import { noProcessor, type ProcessorRegistry, unconfiguredProcessor } from './ports/processor.ts';
+import type { ReconciliationStore } from './ports/reconciliations.ts';
 import type { TimerScheduler } from './ports/scheduler.ts';
 import type { WebhookStore } from './ports/webhook-endpoints.ts';
 import type { WebhookTranslator } from './ports/webhooks.ts';
 import type { ProcessorSettings } from './processor-settings.ts';
 import { createDocumentClient } from './store/client.ts';
-import { createDynamoBulkJobStore, createDynamoStores, createDynamoWebhookStore } from './store/index.ts';
+import {
+  createDynamoBulkJobStore,
+  createDynamoReconciliationStore,
+  createDynamoStores,
+  createDynamoWebhookStore,
+} from './store/index.ts';
 import type { Dependencies } from './usecases/deps.ts';
 
 export const newId = (prefix: string) => `${prefix}_${ulid().toLowerCase()}`;
@@ -100,7 +113,8 @@ export type AdapterLoaders<N extends FunctionName> = Slot<
   Slot<NeedsOf<N>['verifiesWebhooks'] extends 'paypal' ? true : false, 'payPalWebhooks', Loader<PayPalWebhookModule>> &
   Slot<PublishesEvents<NeedsOf<N>>, 'eventBus', Loader<EventBusAdapterModule>> &
   Slot<Has<NeedsOf<N>, 'deliveryQueue'>, 'deliveryQueue', Loader<DeliveryQueueModule>> &
-  Slot<Has<NeedsOf<N>, 'bulkJobs'>, 'jobQueue', Loader<JobQueueModule>>;
+  Slot<Has<NeedsOf<N>, 'bulkJobs'>, 'jobQueue', Loader<JobQueueModule>> &
+  Slot<Has<NeedsOf<N>, 'reconciliations'>, 'reconciliationQueue', Loader<JobQueueModule>>;
 
 /**
  * What a function's app is built from: the use cases' dependencies (unless it only reads the table's stream),
@@ -116,7 +130,15 @@ export type Wired<N extends FunctionName> = (NeedsOf<N>['table'] extends 'stream
   (PublishesEvents<NeedsOf<N>> extends true ? { readonly eventBus: EventBus } : unknown) &
   (Has<NeedsOf<N>, 'webhooks'> extends true ? { readonly webhooks: WebhookStore } : unknown) &
   (Has<NeedsOf<N>, 'deliveryQueue'> extends true ? { readonly deliveryQueue: DeliveryQueue } : unknown) &
-  (Has<NeedsOf<N>, 'bulkJobs'> extends true ? { readonly jobs: BulkJobStore; readonly jobQueue: JobQueue } : unknown);
+  (Has<NeedsOf<N>, 'bulkJobs'> extends true ? { readonly jobs: BulkJobStore; readonly jobQueue: JobQueue } : unknown) &
+  (Has<NeedsOf<N>, 'reconciliations'> extends true
+    ? { readonly reconciliations: ReconciliationStore; readonly reconciliationQueue: JobQueue }
+    : unknown) &
+  (Has<NeedsOf<N>, 'reconciliations'> extends true
+    ? NeedsOf<N>['processorCalls'] extends true
+      ? { readonly throttle: ProcessorThrottle }
+      : unknown
+    : unknown);
 
 /** Every loader a function could be given; what `AdapterLoaders<N>` is, whatever N. */
 interface AnyAdapterLoaders {
@@ -128,6 +150,7 @@ interface AnyAdapterLoaders {
   readonly eventBus?: Loader<EventBusAdapterModule>;
   readonly deliveryQueue?: Loader<DeliveryQueueModule>;
   readonly jobQueue?: Loader<JobQueueModule>;
+  readonly reconciliationQueue?: Loader<JobQueueModule>;
 }
 interface AnyWired {
   readonly deps?: Dependencies;
@@ -138,6 +161,9 @@ interface AnyWired {
   readonly deliveryQueue?: DeliveryQueue;
   readonly jobs?: BulkJobStore;
   readonly jobQueue?: JobQueue;
+  readonly reconciliations?: ReconciliationStore;
+  readonly reconciliationQueue?: JobQueue;
+  readonly throttle?: ProcessorThrottle;
 }
 
 /**
@@ -173,6 +199,12 @@ export function productionHandler<N extends FunctionName, Args extends unknown[]
   // Bulk jobs: the job store on the same table and client; the SQS adapter loaded by the first page queued.
   const jobs = needs.bulkJobs && table ? createDynamoBulkJobStore(table.client, table.tableName) : null;
   const jobQueue = given.jobQueue ? deferredJobQueue(loadJobQueueConfig(), given.jobQueue) : null;
+  // Reconciliations: their store on the same table; their own page queue, through the same SQS adapter.
+  const reconciliations =
+    needs.reconciliations && table ? createDynamoReconciliationStore(table.client, table.tableName) : null;
+  const reconciliationQueue = given.reconciliationQueue
+    ? deferredJobQueue(loadJobQueueConfig('RECONCILIATION_QUEUE_URL'), given.reconciliationQueue)
+    : null;
   const wired = (processors: ProcessorRegistry): AnyWired => ({
     ...(stores ? { deps: { ...stores, clock: systemClock, newId, scheduler, processors } } : {}),
     ...(eventBus ? { eventBus } : {}),
@@ -180,6 +212,8 @@ export function productionHandler<N extends FunctionName, Args extends unknown[]
     ...(deliveryQueue ? { deliveryQueue } : {}),
     ...(jobs ? { jobs } : {}),
     ...(jobQueue ? { jobQueue } : {}),
+    ...(reconciliations ? { reconciliations } : {}),
+    ...(reconciliationQueue ? { reconciliationQueue } : {}),
   });
 
   const { processorSecret } = given;
@@ -191,6 +225,8 @@ export function productionHandler<N extends FunctionName, Args extends unknown[]
     const webhookTranslator = await translatorFor(given, settings);
     return build({
       ...wired(adapters ? adapters.processorRegistry(settings) : noProcessors()),
+      // The reconciliation worker's reads, paced to the processors' published limits (test or live key).
+      ...(needs.reconciliations ? { throttle: reconciliationThrottle(settings) } : {}),
       ...(adapters ? { payPalRedirect: adapters.payPalCancelRedirect(settings) } : {}),
       ...(webhookTranslator ? { webhookTranslator } : {}),
     });
@@ -220,6 +256,7 @@ function assertLoadersMatch(name: string, needs: FunctionNeeds, loaders: AnyAdap
     eventBus: needs.publishesEvents === true,
     deliveryQueue: needs.deliveryQueue === true,
     jobQueue: needs.bulkJobs === true,
+    reconciliationQueue: needs.reconciliations === true,
   };
   for (const [key, wanted] of Object.entries(expected)) {
     const present = loaders[key as keyof AnyAdapterLoaders] !== undefined;
@@ -301,3 +338,19 @@ const noTimers: TimerScheduler = {
     throw new Error('this function is not wired with a scheduler');
   },
 };
+
+/**
+ * The pacing of one reconciliation worker: the deployment's read budget at each processor (Stripe's test or live
+ * limit by its key, PayPal's chosen one) shared among the worker's concurrent pages.
+ */
+export function reconciliationThrottle(settings: ProcessorSettings): ProcessorThrottle {
+  return createProcessorThrottle((processor) =>
+    perWorkerRate(
+      deploymentReadRate(
+        processor,
+        (processor === 'native' ? settings.native?.secretKey : settings.stripe?.secretKey) ?? null,
+      ),
+      RECONCILIATION_WORKER_MAX_CONCURRENCY,
+    ),
+  );
+}

@@ -231,13 +231,21 @@ export class ApiFunction extends Construct {
    * (every other variable is kept), and grants exactly what `SqsJobQueue` calls: sqs:SendMessage on this one
    * queue. The queue uses SQS-managed encryption, so no kms:GenerateDataKey is needed.
    */
-  bindJobQueue(queue: IQueue): this {
+  /**
+   * Lets the function send pages to a job queue: bulk job pages (`JOB_QUEUE_URL`) by default, or reconciliation
+   * pages (`RECONCILIATION_QUEUE_URL`). sqs:SendMessage on that one queue.
+   */
+  bindJobQueue(
+    queue: IQueue,
+    variable: 'JOB_QUEUE_URL' | 'RECONCILIATION_QUEUE_URL' = 'JOB_QUEUE_URL',
+    sid = 'SendBulkJobPages',
+  ): this {
     if (queue.encryptionMasterKey) {
       throw new Error('bindJobQueue: a queue with a customer managed key also needs kms:GenerateDataKey');
     }
-    this.function.addEnvironment('JOB_QUEUE_URL', queue.queueUrl);
+    this.function.addEnvironment(variable, queue.queueUrl);
     this.role.addToPrincipalPolicy(
-      new PolicyStatement({ sid: 'SendBulkJobPages', actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
+      new PolicyStatement({ sid, actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
     );
     return this;
   }

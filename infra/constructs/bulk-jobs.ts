@@ -4,6 +4,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { RECONCILIATION_WORKER_MAX_CONCURRENCY } from '../../shared/domain/reconciliation.ts';
 
 /** Lambda's advice for SQS event sources: a visibility timeout of at least six times the function's timeout. */
 const VISIBILITY_PER_TIMEOUT = 6;
@@ -22,6 +23,15 @@ export interface BulkJobsProps {
   readonly workerTimeout: Duration;
 }
 
+/** A queue of job pages, its worker and alarms: what differs between kinds of jobs. */
+export interface JobPagesProps extends BulkJobsProps {
+  /** How many pages run at once, across every job of every site (the event source's `maxConcurrency`). */
+  readonly maxConcurrency: number;
+  /** What the alarms say, naming the kind of job. */
+  readonly deadLetterDescription: string;
+  readonly backlogDescription: string;
+}
+
 /**
  * Bulk revocation jobs, the asynchronous half (rule 13; DESIGN §6: every job fans out over a queue):
  *
@@ -32,12 +42,12 @@ export interface BulkJobsProps {
  * backlog). The worker takes one message per invocation (`batchSize: 1`) and reports failures per message.
  * The API function and the worker send to the queue through `ApiFunction.bindJobQueue`.
  */
-export class BulkJobs extends Construct {
+export class JobPages extends Construct {
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
   readonly alarms: readonly Alarm[];
 
-  constructor(scope: Construct, id: string, props: BulkJobsProps) {
+  constructor(scope: Construct, id: string, props: JobPagesProps) {
     super(scope, id);
     const queueProps = { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true } as const;
     // The SQS maximum: two weeks for someone to redrive a page before it is gone.
@@ -53,7 +63,7 @@ export class BulkJobs extends Construct {
       new SqsEventSource(this.queue, {
         batchSize: 1,
         reportBatchItemFailures: true,
-        maxConcurrency: BULK_WORKER_MAX_CONCURRENCY,
+        maxConcurrency: props.maxConcurrency,
       }),
     );
     const alarm = (name: string, description: string, metric: { metric: IMetric; threshold: number }) =>
@@ -67,20 +77,14 @@ export class BulkJobs extends Construct {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
     this.alarms = [
-      alarm(
-        'DeadLetterAlarm',
-        'A bulk job page failed five times on errors of our own (DynamoDB, SQS, the scheduler). Its job stays ' +
-          'running until the page is redriven from the bulk job dead-letter queue; a redriven page redoes only ' +
-          'what is missing.',
-        {
-          metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-            period: Duration.minutes(5),
-            statistic: Stats.MAXIMUM,
-          }),
-          threshold: 0,
-        },
-      ),
-      alarm('BacklogAlarm', 'Bulk job pages wait more than an hour: the worker is not keeping up.', {
+      alarm('DeadLetterAlarm', props.deadLetterDescription, {
+        metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          statistic: Stats.MAXIMUM,
+        }),
+        threshold: 0,
+      }),
+      alarm('BacklogAlarm', props.backlogDescription, {
         metric: this.queue.metricApproximateAgeOfOldestMessage({
           period: Duration.minutes(5),
           statistic: Stats.MAXIMUM,
@@ -88,5 +92,39 @@ export class BulkJobs extends Construct {
         threshold: 3_600,
       }),
     ];
+  }
+}
+
+/** Bulk revocation jobs' pages (rule 13). */
+export class BulkJobs extends JobPages {
+  constructor(scope: Construct, id: string, props: BulkJobsProps) {
+    super(scope, id, {
+      ...props,
+      maxConcurrency: BULK_WORKER_MAX_CONCURRENCY,
+      deadLetterDescription:
+        'A bulk job page failed five times on errors of our own (DynamoDB, SQS, the scheduler). Its job stays ' +
+        'running until the page is redriven from the bulk job dead-letter queue; a redriven page redoes only ' +
+        'what is missing.',
+      backlogDescription: 'Bulk job pages wait more than an hour: the worker is not keeping up.',
+    });
+  }
+}
+
+/**
+ * Drift reconciliations' pages (DESIGN.md §2.1), the same shape: at most
+ * `RECONCILIATION_WORKER_MAX_CONCURRENCY` pages at once, since the processors' read limits are what bounds
+ * them (each page's reads are paced to its share, shared/adapters/processor-throttle.ts).
+ */
+export class Reconciliations extends JobPages {
+  constructor(scope: Construct, id: string, props: BulkJobsProps) {
+    super(scope, id, {
+      ...props,
+      maxConcurrency: RECONCILIATION_WORKER_MAX_CONCURRENCY,
+      deadLetterDescription:
+        'A reconciliation page failed five times (a processor unreachable or rate limiting past every retry, or ' +
+        'an error of our own). Its job stays running until the page is redriven from the reconciliation ' +
+        'dead-letter queue; a redriven page reads again and never repairs twice.',
+      backlogDescription: 'Reconciliation pages wait more than an hour: the worker is not keeping up.',
+    });
   }
 }

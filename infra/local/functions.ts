@@ -4,6 +4,7 @@ import { createBulkRevocationsHandler } from '../../functions/bulk-revocations/a
 import { createCatalogHandler } from '../../functions/catalog/app.ts';
 import { createMeHandler } from '../../functions/me/app.ts';
 import { createPurchasesHandler } from '../../functions/purchases/app.ts';
+import { createReconciliationsHandler } from '../../functions/reconciliations/app.ts';
 import { createWebhookEndpointsHandler } from '../../functions/webhook-endpoints/app.ts';
 import { createPayPalWebhookHandler } from '../../functions/webhook-paypal/app.ts';
 import { createStripeWebhookHandler } from '../../functions/webhook-stripe/app.ts';
@@ -11,6 +12,7 @@ import type { ApiFunctionName } from '../../shared/http/routes.ts';
 import type { WebhookTranslator } from '../../shared/ports/webhooks.ts';
 import type { BulkDeps } from '../../shared/usecases/bulk-revocations.ts';
 import type { Dependencies } from '../../shared/usecases/deps.ts';
+import type { ReconciliationDeps } from '../../shared/usecases/reconciliations.ts';
 import type { WebhookEndpointDeps } from '../../shared/usecases/webhook-endpoints.ts';
 import type { LambdaHandler } from './gateway.ts';
 
@@ -24,6 +26,8 @@ export interface LocalWiring {
   webhookEndpoints: WebhookEndpointDeps;
   /** Bulk revocation jobs: the job store and the local job queue (infra/local/bulk-jobs.ts). */
   bulk: BulkDeps;
+  /** Reconciliations: their store and the local page queue (infra/local/reconciliations.ts). */
+  reconciliations: ReconciliationDeps;
 }
 
 /**
@@ -40,4 +44,5 @@ export const LOCAL_API_FUNCTIONS: Record<ApiFunctionName, (wiring: LocalWiring) 
   'webhook-paypal': ({ deps, payPalWebhooks }) => createPayPalWebhookHandler(deps, payPalWebhooks),
   'webhook-endpoints': ({ webhookEndpoints }) => createWebhookEndpointsHandler(webhookEndpoints),
   'bulk-revocations': ({ bulk }) => createBulkRevocationsHandler(bulk),
+  reconciliations: ({ reconciliations }) => createReconciliationsHandler(reconciliations),
 };

@@ -19,6 +19,7 @@ import { LocalScheduler } from './scheduler.ts';
 /** The stack's EventBridge rule runs the sweeper every 5 minutes; locally every 30 s is cheap. */
 const SWEEP_EVERY_MS = 30_000;
 
+import { reconciliationThrottle } from '../../shared/wiring.ts';
 import { type LocalBulkJobs, type LocalBulkJobsOptions, startLocalBulkJobs } from './bulk-jobs.ts';
 import { serveDocs } from './docs.ts';
 import { ensureTable, startDynamoDbLocal } from './dynamodb.ts';
@@ -36,6 +37,7 @@ import {
   sendResult,
 } from './gateway.ts';
 import { type LocalProcessors, startLocalProcessors } from './processors.ts';
+import { type LocalReconciliations, startLocalReconciliations } from './reconciliations.ts';
 import { LocalScheduleStore } from './schedule-store.ts';
 import { LocalStreamPoller } from './stream-poller.ts';
 import { LocalTokenIssuer, tokenRequest } from './tokens.ts';
@@ -60,6 +62,8 @@ export interface LocalRuntimeOptions {
   wrapHandler?: (functionName: string, handler: LambdaHandler) => LambdaHandler;
   /** Bulk jobs' queue settings (tests: a short visibility timeout, a fault-injecting worker). */
   bulkJobs?: Pick<LocalBulkJobsOptions, 'visibilityTimeoutMs' | 'workerDeps'>;
+  /** Reconciliations' queue settings (tests: a short visibility timeout). */
+  reconciliations?: { visibilityTimeoutMs?: number };
 }
 
 export interface LocalRuntime {
@@ -80,6 +84,8 @@ export interface LocalRuntime {
   webhooks: LocalWebhooks;
   /** Bulk revocation jobs: the local job queue (persisted in DynamoDB Local) run by the bulk-worker handler. */
   bulkJobs: LocalBulkJobs;
+  /** Reconciliations: the local page queue run by the reconciliation-worker handler against the sandboxes. */
+  reconciliations: LocalReconciliations;
   /** How many persisted timers were re-armed (or fired, when overdue) at start-up. */
   schedulesAtStart: number;
   stop(): Promise<void>;
@@ -100,6 +106,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   let publisher: LocalStreamPoller | null = null;
   let webhooks: LocalWebhooks | null = null;
   let bulkJobs: LocalBulkJobs | null = null;
+  let reconciliations: LocalReconciliations | null = null;
   // The webhook workers' writes (queue messages, jobs) are the system's, not a request's: a client of their own.
   const webhookDb = createDocumentClient({ endpoint: dynamodbEndpoint });
   try {
@@ -122,9 +129,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       deps: { ...deps, ...createDynamoStores(webhookDb, tableName) },
       ...options.bulkJobs,
     });
+    reconciliations = startLocalReconciliations({
+      db: webhookDb,
+      tableName,
+      clock,
+      deps: { ...deps, ...createDynamoStores(webhookDb, tableName) },
+      throttle: reconciliationThrottle(processors.settings),
+      ...options.reconciliations,
+    });
     const wiring: LocalWiring = {
       deps,
       bulk: { ...bulkJobs.deps, ...deps },
+      reconciliations: { ...reconciliations.deps, ...deps },
       stripeWebhooks: processors.stripeWebhooks,
       payPalWebhooks: processors.payPalWebhooks,
       payPalRedirect: processors.payPalRedirect,
@@ -163,6 +179,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     webhooks.start();
     bulkJobs.start();
+    reconciliations.start();
     const overdueAtStart = await scheduler.start();
     const sweeper = setInterval(sweep, SWEEP_EVERY_MS);
     sweeper.unref();
@@ -186,7 +203,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           return;
         }
         if (url.pathname.startsWith('/local/')) {
-          await serveLocalRoute(method, url, body, response);
+          await serveLocalRoute(method, url, body, response, request.headers);
           return;
         }
         if (await serveDocs(method, url.pathname, response)) return;
@@ -231,6 +248,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       url: URL,
       body: Buffer,
       response: import('node:http').ServerResponse,
+      headers: import('node:http').IncomingHttpHeaders,
     ) {
       if (method === 'POST' && url.pathname === '/local/tokens') {
         let parsed: unknown;
@@ -297,6 +315,29 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         send(response, 200, { ...(await bulkJobs!.queue.stats()), deadLetters: bulkJobs!.queue.deadLetters });
         return;
       }
+      if (method === 'GET' && url.pathname === '/local/reconciliations') {
+        // The reconciliation page queue: pages waiting, in flight, dead-lettered.
+        send(response, 200, {
+          ...(await reconciliations!.queue.stats()),
+          deadLetters: reconciliations!.queue.deadLetters,
+        });
+        return;
+      }
+      const sandbox = /^\/local\/sandbox\/(stripe|paypal)(\/.*)$/.exec(url.pathname);
+      if (sandbox) {
+        // A change made only at the processor (as in its dashboard, with no webhook): forwarded to the sandbox.
+        const base = processors!.sandboxes[sandbox[1] as 'stripe' | 'paypal'];
+        if (!base) {
+          send(response, 409, {
+            error: { code: 'conflict', message: 'real processor credentials are configured; no sandbox', details: [] },
+          });
+          return;
+        }
+        const forwarded = await forwardToSandbox(base, sandbox[2]!, url.search, method, headers, body);
+        response.writeHead(forwarded.status, { 'content-type': 'application/json' });
+        response.end(forwarded.body);
+        return;
+      }
       if (method === 'GET' && url.pathname === '/local/jwks.json') {
         send(response, 200, await tokens.jwks());
         return;
@@ -317,7 +358,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       if (stopped) return;
       stopped = true;
       clearInterval(sweeper);
-      await Promise.all([sweeping, scheduler.stop(), publisher!.stop(), webhooks!.stop(), bulkJobs!.stop()]);
+      await Promise.all([
+        sweeping,
+        scheduler.stop(),
+        publisher!.stop(),
+        webhooks!.stop(),
+        bulkJobs!.stop(),
+        reconciliations!.stop(),
+      ]);
       await new Promise<void>((resolve) => {
         server!.close(() => resolve());
         server!.closeAllConnections();
@@ -340,6 +388,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       publisher,
       webhooks,
       bulkJobs,
+      reconciliations,
       schedulesAtStart: overdueAtStart,
       stop,
     };
@@ -347,10 +396,37 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     server?.close();
     await webhooks?.stop();
     await bulkJobs?.stop();
+    await reconciliations?.stop();
     webhookDb.destroy();
     await publisher?.stop();
     await processors?.stop();
     await dynamo?.stop();
     throw error;
   }
+}
+
+/**
+ * A request to a local processor sandbox, as a dashboard change would be made: the caller's
+ * `Stripe-Account` / `PayPal-Auth-Assertion`, content type and authorization are passed on (a Stripe sandbox
+ * call without one gets the local test key).
+ */
+async function forwardToSandbox(
+  base: string,
+  path: string,
+  search: string,
+  method: string,
+  headers: Record<string, string | string[] | undefined>,
+  body: Buffer,
+): Promise<{ status: number; body: string }> {
+  const pass: Record<string, string> = { authorization: 'Bearer sk_test_membergate_local' };
+  for (const name of ['authorization', 'content-type', 'stripe-account', 'paypal-auth-assertion', 'idempotency-key']) {
+    const value = headers[name];
+    if (typeof value === 'string') pass[name] = value;
+  }
+  const answer = await fetch(`${base}${path}${search}`, {
+    method,
+    headers: pass,
+    ...(method === 'GET' || method === 'HEAD' || body.length === 0 ? {} : { body }),
+  });
+  return { status: answer.status, body: await answer.text() };
 }

@@ -1,4 +1,5 @@
 import { isId } from '../domain/ids.ts';
+import type { SubscriptionState } from '../domain/processor-events.ts';
 
 /**
  * How membergate writes its values into PayPal's fields and reads them back: the `custom_id` that links a
@@ -65,4 +66,44 @@ export function minorToPayPalAmount(minor: number, currency: string): string {
   if (!Number.isSafeInteger(minor) || minor < 0) throw new RangeError(`not an amount in minor units: ${minor}`);
   if (ZERO_DECIMAL.has(currency.toUpperCase())) return String(minor);
   return `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
+}
+
+/** The fields of a PayPal subscription resource that say its state (a webhook's `resource`, or a GET of it). */
+export interface PayPalSubscriptionFields {
+  start_time?: string | null;
+  billing_info?: { next_billing_time?: string | null; last_payment?: { time?: string | null } | null } | null;
+}
+
+/**
+ * A PayPal subscription `status` in membergate's terms, or null for one that has no meaning here (APPROVAL_PENDING,
+ * APPROVED). PayPal cannot schedule a future end, so `cancelAt` is always null. Shared by the webhook translator
+ * and the adapter's read (reconciliation), so both normalise a subscription the same way.
+ */
+export function payPalSubscriptionState(
+  status: string | null | undefined,
+  resource: PayPalSubscriptionFields,
+): SubscriptionState | null {
+  const base: SubscriptionState = {
+    status: 'active',
+    currentPeriodStart: resource.billing_info?.last_payment?.time ?? resource.start_time ?? null,
+    currentPeriodEnd: resource.billing_info?.next_billing_time ?? null,
+    cancelAt: null,
+    cancelAtPeriodEnd: false,
+    accessEnds: 'now',
+    resumesAt: null,
+  };
+  switch (status) {
+    case 'ACTIVE':
+      return base;
+    case 'SUSPENDED':
+      return { ...base, status: 'paused' };
+    // Billing stopped; access lasts to the end of the cycle already paid (rule 9). Real CANCELLED deliveries
+    // omit next_billing_time: currentPeriodEnd is then null and the purchase keeps the period end it recorded.
+    case 'CANCELLED':
+      return { ...base, status: 'canceled', accessEnds: 'period_end' };
+    case 'EXPIRED':
+      return { ...base, status: 'canceled', accessEnds: 'now' };
+    default:
+      return null;
+  }
 }

@@ -2,7 +2,7 @@ import { InvalidInputError } from '../domain/errors.ts';
 import type { IgnoredEvent, PaymentReport, ProcessorEvent, SubscriptionState } from '../domain/processor-events.ts';
 import type { Instant } from '../domain/types.ts';
 import type { WebhookTranslator } from '../ports/webhooks.ts';
-import { parsePayPalCustomId } from './paypal-codec.ts';
+import { parsePayPalCustomId, payPalSubscriptionState } from './paypal-codec.ts';
 import { type PayPalSubscription, payPalEnvelope, payPalSaleEvent, payPalSubscriptionEvent } from './paypal-payload.ts';
 import { createPayPalVerifier, type PayPalVerificationOptions } from './paypal-signature.ts';
 import { readPayload } from './webhook-payload.ts';
@@ -137,31 +137,8 @@ function occurredAt(
  * PayPal cannot schedule a future end, so `cancelAt` is always null.
  */
 function subscriptionState(type: string, resource: PayPalSubscription): SubscriptionState | null {
-  const base: SubscriptionState = {
-    status: 'active',
-    currentPeriodStart: resource.billing_info?.last_payment?.time ?? resource.start_time ?? null,
-    currentPeriodEnd: resource.billing_info?.next_billing_time ?? null,
-    cancelAt: null,
-    cancelAtPeriodEnd: false,
-    accessEnds: 'now',
-    resumesAt: null,
-  };
-  const byStatus = (status: string | null | undefined): SubscriptionState | null => {
-    switch (status) {
-      case 'ACTIVE':
-        return base;
-      case 'SUSPENDED':
-        return { ...base, status: 'paused' };
-      // Billing stopped; access lasts to the end of the cycle already paid (rule 9). Real CANCELLED deliveries
-      // omit next_billing_time: currentPeriodEnd is then null and the purchase keeps the period end it recorded.
-      case 'CANCELLED':
-        return { ...base, status: 'canceled', accessEnds: 'period_end' };
-      case 'EXPIRED':
-        return { ...base, status: 'canceled', accessEnds: 'now' };
-      default:
-        return null;
-    }
-  };
+  const base = payPalSubscriptionState('ACTIVE', resource)!;
+  const byStatus = (status: string | null | undefined) => payPalSubscriptionState(status, resource);
   switch (type) {
     case 'BILLING.SUBSCRIPTION.ACTIVATED':
     case 'BILLING.SUBSCRIPTION.RE-ACTIVATED':

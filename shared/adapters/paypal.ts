@@ -1,6 +1,6 @@
 import type { Purchase, RefundablePayment } from '../domain/types.ts';
-import { type BillingProcessor, ProcessorError, type ProcessorRefund } from '../ports/processor.ts';
-import { minorToPayPalAmount, payPalAmountToMinor } from './paypal-codec.ts';
+import { type BillingProcessor, ProcessorError, type ProcessorRefund, retryAfterMs } from '../ports/processor.ts';
+import { minorToPayPalAmount, payPalAmountToMinor, payPalSubscriptionState } from './paypal-codec.ts';
 
 /**
  * PayPal adapter for the BillingProcessor port, over PayPal's REST API with global fetch (no SDK):
@@ -43,6 +43,8 @@ interface Token {
 interface Answer {
   status: number;
   body: Json | null;
+  /** `Retry-After` (a 429), in milliseconds. */
+  retryAfterMs?: number | null;
 }
 
 export function createPayPalProcessor(options: PayPalProcessorOptions): BillingProcessor {
@@ -69,7 +71,7 @@ export function createPayPalProcessor(options: PayPalProcessorOptions): BillingP
         body = null;
       }
     }
-    return { status: response.status, body };
+    return { status: response.status, body, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };
   }
 
   async function fetchToken(): Promise<Token> {
@@ -135,7 +137,13 @@ export function createPayPalProcessor(options: PayPalProcessorOptions): BillingP
   }
 
   function fail(answer: Answer, what: string): never {
-    throw new ProcessorError('paypal', `${what} failed: ${errorMessage(answer)}`, answer.status, errorReason(answer));
+    throw new ProcessorError(
+      'paypal',
+      `${what} failed: ${errorMessage(answer)}`,
+      answer.status,
+      errorReason(answer),
+      answer.retryAfterMs ?? null,
+    );
   }
 
   /**
@@ -252,6 +260,30 @@ export function createPayPalProcessor(options: PayPalProcessorOptions): BillingP
         amount: refundedAmount,
         currency: refundedCurrency.toLowerCase(),
       };
+    },
+
+    /**
+     * GET /v1/billing/subscriptions/{id} acting for the purchase's merchant (`PayPal-Auth-Assertion`), normalised
+     * by the webhook translator's own status mapping. 404: PayPal (or this merchant) has no such subscription.
+     */
+    async fetchSubscription(purchase) {
+      const id = subscriptionId(purchase);
+      const answer = await call(
+        purchase.processorAccount,
+        'GET',
+        `/v1/billing/subscriptions/${encodeURIComponent(id)}`,
+      );
+      if (answer.status === 404) return null;
+      if (answer.status !== 200) fail(answer, `read subscription ${id}`);
+      const body = answer.body ?? {};
+      const billing = record(body.billing_info);
+      return payPalSubscriptionState(text(body.status), {
+        start_time: text(body.start_time),
+        billing_info: {
+          next_billing_time: text(billing?.next_billing_time),
+          last_payment: { time: text(record(billing?.last_payment)?.time) },
+        },
+      });
     },
   };
 }

@@ -101,5 +101,6 @@ function delegating(
     paymentToRefund: (purchase) => call('paymentToRefund', (target) => target.paymentToRefund(purchase)),
     refund: (purchase, amount, key, payment) =>
       call('refund', (target) => target.refund(purchase, amount, key, payment)),
+    fetchSubscription: (purchase) => call('fetchSubscription', (target) => target.fetchSubscription(purchase)),
   };
 }

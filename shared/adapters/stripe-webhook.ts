@@ -150,7 +150,7 @@ function translateEvent(payload: unknown, processor: Processor): ProcessorEvent 
  * give the product away. It either becomes `active` (a later event creates the purchase) or
  * `incomplete_expired` (reported as canceled).
  */
-function subscriptionState(sub: StripeSubscription, deleted: boolean): SubscriptionState | null {
+export function subscriptionState(sub: StripeSubscription, deleted: boolean): SubscriptionState | null {
   const status = sub.status ?? null;
   if (status === 'incomplete' && !deleted) return null;
 

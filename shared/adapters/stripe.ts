@@ -1,6 +1,9 @@
 import Stripe from 'stripe';
+import type { SubscriptionState } from '../domain/processor-events.ts';
 import type { CancelWhen, Instant, Purchase, RefundablePayment } from '../domain/types.ts';
-import { type BillingProcessor, ProcessorError, type ProcessorRefund } from '../ports/processor.ts';
+import { type BillingProcessor, ProcessorError, type ProcessorRefund, retryAfterMs } from '../ports/processor.ts';
+import { stripeSubscription } from './stripe-payload.ts';
+import { subscriptionState } from './stripe-webhook.ts';
 
 export interface StripeClientOptions {
   secretKey: string;
@@ -164,6 +167,25 @@ export function createStripeProcessor(options: StripeProcessorOptions): BillingP
       const refund = await call('refund', () => stripe.refunds.create(params, on(purchase, key)));
       return { processorRefundId: refund.id, amount: refund.amount, currency: refund.currency };
     },
+
+    /**
+     * GET /v1/subscriptions/{id} on the purchase's account, normalised by the webhook translator's own rules
+     * (current API versions carry `current_period_end` on the items). No SDK retries: the reconciliation
+     * paces its reads and retries a 429 itself, honouring Retry-After (processor-throttle.ts).
+     */
+    async fetchSubscription(purchase): Promise<SubscriptionState | null> {
+      const id = subscriptionIdOf(purchase);
+      let subscription: Stripe.Subscription;
+      try {
+        subscription = await stripe.subscriptions.retrieve(id, {}, { ...on(purchase), maxNetworkRetries: 0 });
+      } catch (error) {
+        if (isStripeError(error) && error.statusCode === 404) return null;
+        throw toProcessorError(processor, 'read subscription', error);
+      }
+      const parsed = stripeSubscription.safeParse(subscription);
+      if (!parsed.success) throw new ProcessorError(processor, `subscription ${id} is not shaped as expected`);
+      return subscriptionState(parsed.data, false);
+    },
   };
 }
 
@@ -207,10 +229,14 @@ function toProcessorError(processor: 'stripe' | 'native', what: string, error: u
   if (error instanceof ProcessorError) return error;
   if (isStripeError(error)) {
     const detail = error.code ? ` (${error.code})` : '';
-    return new ProcessorError(processor, `${what} failed: ${error.message}${detail}`, error.statusCode, {
-      code: error.code ?? null,
-      param: error.param ?? null,
-    });
+    const headers = (error.headers ?? {}) as Record<string, string | undefined>;
+    return new ProcessorError(
+      processor,
+      `${what} failed: ${error.message}${detail}`,
+      error.statusCode,
+      { code: error.code ?? null, param: error.param ?? null },
+      retryAfterMs(headers['retry-after']),
+    );
   }
   // Not from Stripe: a bug on our side, not the processor refusing; let it surface as such.
   return error instanceof Error ? error : new Error(String(error));

@@ -32,22 +32,16 @@ export interface JobFailure {
   reason: string;
 }
 
-export interface BulkJob {
+/**
+ * What every job that runs over the queue of pages has (bulk jobs, reconciliations): its status, how many pages
+ * it has and has counted, who asked and when. The store's lifecycle writes (shared/store/job-items.ts) touch
+ * only these.
+ */
+export interface QueuedJob {
   jobId: string;
   siteId: string;
-  kind: JobKind;
-  /** The job an undo reverts; null for a revocation job. */
-  undoOf: string | null;
   status: JobStatus;
-  selection: JobSelection;
-  /** The products to revoke; null: every product of each purchase. */
-  productIds: string[] | null;
-  total: number;
-  done: number;
-  skipped: number;
-  failed: number;
-  failures: JobFailure[];
-  /** How many pages the selection has, known once the last page is read (at once for a customer list). */
+  /** How many pages the job has, known once the last page is read (at once for a customer list). */
   pageCount: number | null;
   pagesCounted: number;
   requestedBy: Actor;
@@ -56,6 +50,30 @@ export interface BulkJob {
   finishedAt: Instant | null;
   /** Why a job failed as a whole (its source vanished); null otherwise. */
   error: string | null;
+}
+
+/** One page of a queued job: its purchases fixed by the first delivery, counted once. */
+export interface QueuedPage {
+  siteId: string;
+  jobId: string;
+  page: number;
+  purchaseIds: string[] | null;
+  last: boolean;
+  counted: boolean;
+}
+
+export interface BulkJob extends QueuedJob {
+  kind: JobKind;
+  /** The job an undo reverts; null for a revocation job. */
+  undoOf: string | null;
+  selection: JobSelection;
+  /** The products to revoke; null: every product of each purchase. */
+  productIds: string[] | null;
+  total: number;
+  done: number;
+  skipped: number;
+  failed: number;
+  failures: JobFailure[];
 }
 
 /** Where one page's purchases come from: a cursor on a list, or a slice of the requested customers. */
@@ -69,14 +87,8 @@ export type PageSource =
  * a redelivered message works on exactly the same purchases even if the list changed meanwhile; `counted` is
  * set, with the job's counters, exactly once.
  */
-export interface JobPage {
-  siteId: string;
-  jobId: string;
-  page: number;
+export interface JobPage extends QueuedPage {
   source: PageSource;
-  purchaseIds: string[] | null;
-  last: boolean;
-  counted: boolean;
 }
 
 export type Outcome = 'done' | 'skipped' | 'failed';
@@ -122,9 +134,9 @@ export type BulkRequest =
  * automation token may read jobs but not start one: a runaway rule revoking a whole offer is the failure
  * worth preventing, and a single revoke (which automation may do) cannot do that.
  */
-export function assertMayStartJob(actor: Actor): void {
+export function assertMayStartJob(actor: Actor, what = 'start or undo a bulk revocation job'): void {
   if (actor.type === 'admin' || actor.type === 'support') return;
-  throw new ForbiddenError('only an admin or support token may start or undo a bulk revocation job');
+  throw new ForbiddenError(`only an admin or support token may ${what}`);
 }
 
 /** The request's shape as parsed at the edge (zod has bounded lengths and id syntax). */
@@ -224,7 +236,6 @@ export function newJob(input: {
     siteId: input.siteId,
     kind: input.kind,
     undoOf: input.undoOf,
-    status: 'queued',
     selection: input.selection,
     productIds: input.productIds,
     total: 0,
@@ -232,10 +243,18 @@ export function newJob(input: {
     skipped: 0,
     failed: 0,
     failures: [],
-    pageCount: input.pageCount,
+    ...queuedJobStart(input.requestedBy, input.at, input.pageCount),
+  };
+}
+
+/** The lifecycle fields of a job just created: queued, nothing counted. */
+export function queuedJobStart(requestedBy: Actor, at: Instant, pageCount: number | null) {
+  return {
+    status: 'queued' as const,
+    pageCount,
     pagesCounted: 0,
-    requestedBy: input.requestedBy,
-    createdAt: input.at,
+    requestedBy,
+    createdAt: at,
     startedAt: null,
     finishedAt: null,
     error: null,

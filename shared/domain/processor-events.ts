@@ -34,6 +34,11 @@ export interface ProcessorEvent {
   subscription: SubscriptionState | null;
   /** A payment this event reports, when it carries one. */
   payment: PaymentReport | null;
+  /**
+   * The reconciliation job that read this state at the processor (a repair, shared/domain/reconciliation.ts);
+   * absent on webhooks. Recorded in the history entries it causes.
+   */
+  jobId?: string;
 }
 
 export interface SubscriptionState {

@@ -14,7 +14,7 @@ import type { Actor, Grant, HistoryEntry, Purchase, PurchaseChange } from './typ
  */
 export function applyProcessorEvent(purchase: Purchase, event: ProcessorEvent, now: Date): PurchaseChange | null {
   const actor: Actor = { type: 'processor', processor: event.processor, eventId: event.eventId };
-  const source = { eventId: event.eventId, eventType: event.type };
+  const source = { eventId: event.eventId, eventType: event.type, ...(event.jobId ? { jobId: event.jobId } : {}) };
   let next: Purchase = purchase;
   const history: HistoryEntry[] = [];
   const at = toInstant(now);

@@ -36,6 +36,7 @@ import {
   pauseInput,
   productInput,
   productSelection,
+  reconciliationInput,
   refundInput,
   settingsInput,
   subscriptionsQuery,
@@ -375,6 +376,30 @@ export const OPERATIONS: Record<DeclaredRouteKey, OperationSpec> = {
     idempotencyKey: true,
     success: { 202: { description: 'The undo job was queued', schema: responses.JobAccepted, replayable: true } },
     refusals: [409, 422],
+  },
+  'POST /sites/{siteId}/reconciliations': {
+    operationId: 'startReconciliation',
+    summary:
+      "Compare every processor-linked purchase with the processor's subscription, optionally repairing (admin, support)",
+    tag: 'Reconciliations',
+    body: { schema: reconciliationInput, required: false, example: { processor: 'stripe', repair: false } },
+    idempotencyKey: true,
+    success: { 202: { description: 'The job was queued', schema: responses.JobAccepted, replayable: true } },
+    refusals: [409, 422],
+  },
+  'GET /sites/{siteId}/reconciliations': {
+    operationId: 'listReconciliations',
+    summary: "The site's reconciliations, newest first (counters only)",
+    tag: 'Reconciliations',
+    query: pageQuery,
+    success: ok(responses.ReconciliationsPage),
+  },
+  'GET /sites/{siteId}/reconciliations/{jobId}': {
+    operationId: 'getReconciliation',
+    summary: 'One reconciliation: its counters and a page of the fields that disagree',
+    tag: 'Reconciliations',
+    query: pageQuery,
+    success: ok(responses.ReconciliationReport),
   },
   'GET /health': {
     operationId: 'health',

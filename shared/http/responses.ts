@@ -4,6 +4,7 @@ import type { JobView } from '../domain/bulk-jobs.ts';
 import type { DomainEvent as DomainEventView } from '../domain/events.ts';
 import type { Explanation as ExplanationView } from '../domain/explain.ts';
 import type { Charge } from '../domain/preview.ts';
+import type { ReconciliationView } from '../domain/reconciliation.ts';
 import {
   HISTORY_TYPES,
   type HistoryEntry as HistoryEntryView,
@@ -391,6 +392,45 @@ export const BulkJob = z
   })
   .meta({ id: 'BulkJob', description: 'A bulk revocation job (DESIGN.md §2.1).' });
 export const BulkJobsPage = page(BulkJob, 'BulkJobsPage');
+const problemList = z.array(z.object({ purchaseId: z.string(), reason: z.string() }));
+export const DriftItem = z
+  .object({
+    purchaseId: z.string(),
+    processorSubscriptionId: z.string(),
+    field: z.enum(['status', 'cancelAt', 'currentPeriodEnd', 'pause.resumesAt']),
+    ledger: z.string().nullable(),
+    processor: z.string().nullable(),
+  })
+  .meta({ id: 'DriftItem', description: 'One field on which membergate and the processor disagree.' });
+const reconciliationFields = {
+  jobId: z.string(),
+  siteId: z.string(),
+  status: z.enum(['queued', 'running', 'completed', 'failed']),
+  processor: z.enum(['stripe', 'paypal']).nullable(),
+  repair: z.boolean(),
+  checked: z.number().int(),
+  drifted: z.number().int(),
+  repaired: z.number().int(),
+  skipped: z.number().int(),
+  failed: z.number().int(),
+  problems: problemList,
+  requestedBy: Actor,
+  createdAt: instant,
+  startedAt: nullableInstant,
+  finishedAt: nullableInstant,
+  error: z.string().optional(),
+};
+export const Reconciliation = z.object(reconciliationFields).meta({
+  id: 'Reconciliation',
+  description: 'A drift reconciliation job, its counters only (DESIGN.md §2.1).',
+});
+export const ReconciliationReport = z
+  .object({ ...reconciliationFields, items: z.array(DriftItem), nextCursor: z.string().nullable() })
+  .meta({
+    id: 'ReconciliationReport',
+    description: 'A reconciliation with one page of the fields that disagree (`nextCursor` for the rest).',
+  });
+export const ReconciliationsPage = page(Reconciliation, 'ReconciliationsPage');
 export const JobAccepted = z
   .object({ jobId: z.string() })
   .meta({ id: 'JobAccepted', example: { jobId: 'job_01jd3kq8w2r7x5v0c9b4n6m1tz' } });
@@ -438,6 +478,7 @@ const checks: {
     | 'preview'
     | 'upcoming'
     | 'job'
+    | 'reconciliation'
     | 'endpoint'
     | 'endpointView'
     | 'delivery'
@@ -455,6 +496,7 @@ const checks: {
   preview: true satisfies Describes<{ accessEndsAt: string; charges: Charge[] }, typeof CancellationPreview>,
   upcoming: true satisfies Describes<UpcomingPageView, typeof UpcomingPage>,
   job: true satisfies Describes<JobView, typeof BulkJob>,
+  reconciliation: true satisfies Describes<Required<ReconciliationView>, typeof ReconciliationReport>,
   endpoint: true satisfies Describes<EndpointReply, typeof WebhookEndpoint>,
   endpointView: true satisfies Describes<WebhookEndpointView, typeof WebhookEndpoint>,
   delivery: true satisfies Describes<DeliveryLogEntry, z.ZodType<z.output<typeof DeliveriesPage>['items'][number]>>,

@@ -81,6 +81,10 @@ export const ROUTES = [
   { method: 'GET', path: '/sites/{siteId}/bulk-revocations', fn: 'bulk-revocations', access: 'staff' },
   { method: 'GET', path: '/sites/{siteId}/bulk-revocations/{jobId}', fn: 'bulk-revocations', access: 'staff' },
   { method: 'POST', path: '/sites/{siteId}/bulk-revocations/{jobId}/undo', fn: 'bulk-revocations', access: 'staff' },
+  // Drift reconciliation (DESIGN.md §2.1): starting one also requires an admin or support token.
+  { method: 'POST', path: '/sites/{siteId}/reconciliations', fn: 'reconciliations', access: 'staff' },
+  { method: 'GET', path: '/sites/{siteId}/reconciliations', fn: 'reconciliations', access: 'staff' },
+  { method: 'GET', path: '/sites/{siteId}/reconciliations/{jobId}', fn: 'reconciliations', access: 'staff' },
   { method: 'GET', path: '/health', fn: 'access', access: 'public' },
   // The OpenAPI document (shared/http/openapi.ts), built on its first request.
   { method: 'GET', path: '/openapi.json', fn: 'access', access: 'public' },

@@ -233,6 +233,15 @@ export const upcomingQuery = z.lazy(() =>
  * limit so that 10 001 ids is refused by the domain rule with its own message (`validateBulkRequest`), and far
  * more is refused here before anything reads it.
  */
+export const reconciliationInput = z.lazy(() =>
+  z
+    .object({
+      processor: z.enum(['stripe', 'paypal']).optional(),
+      repair: z.boolean().optional(),
+    })
+    .strict(),
+);
+
 export const bulkRevocationInput = z.lazy(() =>
   z
     .object({

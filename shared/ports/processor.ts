@@ -1,3 +1,4 @@
+import type { SubscriptionState } from '../domain/processor-events.ts';
 import { ledgerPayment, refundable } from '../domain/refunds.ts';
 import type { CancelWhen, Instant, Processor, Purchase, RefundablePayment } from '../domain/types.ts';
 
@@ -30,6 +31,13 @@ export interface BillingProcessor {
    * null. Returns the processor's refund id and the amount refunded.
    */
   refund(purchase: Purchase, amount: number | null, key: string, payment?: RefundablePayment): Promise<ProcessorRefund>;
+  /**
+   * The subscription as the processor holds it now, normalised as its webhooks are (status, scheduled end,
+   * current period, pause), read on the purchase's account; null when the processor has no such subscription
+   * for that account. A read for drift reconciliation: one request, no retries of its own (the caller paces and
+   * retries 429s, shared/adapters/processor-throttle.ts).
+   */
+  fetchSubscription(purchase: Purchase): Promise<SubscriptionState | null>;
 }
 
 export interface ProcessorRefund {
@@ -58,6 +66,8 @@ export class ProcessorError extends Error {
     message: string,
     readonly status?: number,
     readonly reason: ProcessorReason = { code: null, param: null },
+    /** The processor's `Retry-After`, in milliseconds, when it sent one (a 429). */
+    readonly retryAfterMs: number | null = null,
   ) {
     super(`${processor}: ${message}`);
     this.name = 'ProcessorError';
@@ -90,6 +100,8 @@ export const noProcessor: BillingProcessor = {
       currency: paid?.currency ?? 'usd',
     };
   },
+  // Nothing at a processor to compare with.
+  fetchSubscription: async () => null,
 };
 
 /** A processor with no credentials configured: every call is refused clearly (502 naming it). */
@@ -106,5 +118,23 @@ export function unconfiguredProcessor(processor: Processor): BillingProcessor {
     unpause: refuse,
     paymentToRefund: refuse,
     refund: refuse,
+    fetchSubscription: refuse,
   };
+}
+
+/**
+ * Port for pacing reads at the processors (drift reconciliation): each read goes through `read`, which keeps to
+ * the processor's published rate limit and retries its 429s. Adapter: shared/adapters/processor-throttle.ts.
+ */
+export interface ProcessorThrottle {
+  read<T>(processor: Processor, action: () => Promise<T>): Promise<T>;
+}
+
+/** `Retry-After` as milliseconds: seconds or an HTTP date; null when absent or unreadable. */
+export function retryAfterMs(value: string | null | undefined, now: number = Date.now()): number | null {
+  if (!value) return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
 }

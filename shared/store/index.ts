@@ -5,6 +5,7 @@ import { DynamoCatalogStore } from './catalog.ts';
 import { DynamoIdempotencyStore } from './idempotency.ts';
 import { DynamoProcessorEventStore } from './processor-events.ts';
 import { DynamoPurchaseStore } from './purchases.ts';
+import { DynamoReconciliationStore } from './reconciliations.ts';
 import { Table } from './table.ts';
 import { DynamoWebhookStore } from './webhook-endpoints.ts';
 
@@ -30,4 +31,12 @@ export function createDynamoWebhookStore(db: DynamoDBDocumentClient, tableName: 
 /** Bulk revocation jobs, on the same table; only the bulk functions (API and worker) use it. */
 export function createDynamoBulkJobStore(db: DynamoDBDocumentClient, tableName: string): DynamoBulkJobStore {
   return new DynamoBulkJobStore(new Table(db, tableName));
+}
+
+/** Reconciliation jobs, on the same table; only the reconciliation functions (API and worker) use it. */
+export function createDynamoReconciliationStore(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+): DynamoReconciliationStore {
+  return new DynamoReconciliationStore(new Table(db, tableName));
 }

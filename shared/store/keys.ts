@@ -20,6 +20,9 @@
  * | bulk job Idempotency-Key | SITE#s#BULK_JOBS                | IDEMPOTENCY#<key>           |
  * | bulk job page            | SITE#s#JOB#<jobId>              | PAGE#<n, 10 digits>         |
  * | bulk job purchase marker | SITE#s#JOB#<jobId>              | ITEM#<purchaseId>           |
+ * | reconciliation job       | SITE#s#RECONCILIATIONS          | JOB#<jobId>  (ulid: newest last) |
+ * | reconciliation Idempotency-Key | SITE#s#RECONCILIATIONS    | IDEMPOTENCY#<key>           |
+ * | reconciliation page / marker | SITE#s#JOB#<jobId>          | PAGE#<n> / ITEM#<purchaseId> (as bulk jobs) |
  * | local timer (local only) | LOCAL#SCHEDULER                 | SCHEDULE#<name>             |
  * | local queue message (local only) | LOCAL#QUEUE#<queue>     | MESSAGE#<messageId>         |
  * | stream checkpoint (local) | LOCAL#STREAM                   | CHECKPOINT#<consumer>#<shard> |
@@ -165,6 +168,16 @@ export const keys = {
   bulkJob: (siteId: string, jobId: string) => ({ pk: keys.bulkJobsPartition(siteId), sk: `JOB${SEP}${jobId}` }),
   bulkJobIdempotency: (siteId: string, key: string) => ({
     pk: keys.bulkJobsPartition(siteId),
+    sk: `IDEMPOTENCY${SEP}${key}`,
+  }),
+  /** A site's reconciliation jobs, laid out as its bulk jobs (their pages and markers share `jobPartition`). */
+  reconciliationsPartition: (siteId: string) => `${keys.site(siteId)}${SEP}RECONCILIATIONS`,
+  reconciliation: (siteId: string, jobId: string) => ({
+    pk: keys.reconciliationsPartition(siteId),
+    sk: `JOB${SEP}${jobId}`,
+  }),
+  reconciliationIdempotency: (siteId: string, key: string) => ({
+    pk: keys.reconciliationsPartition(siteId),
     sk: `IDEMPOTENCY${SEP}${key}`,
   }),
   /** One partition per job for its pages and per-purchase markers: jobs never share a hot key. */

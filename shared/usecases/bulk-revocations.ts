@@ -33,6 +33,8 @@ import type { Actor, Purchase, PurchaseChange } from '../domain/types.ts';
 import type { BulkJobStore, JobQueue } from '../ports/bulk-jobs.ts';
 import type { Page } from '../ports/purchases.ts';
 import type { Dependencies } from './deps.ts';
+import { openJobPage } from './job-pages.ts';
+import { mapLimit } from './map-limit.ts';
 import { applyAccessChange } from './purchases.ts';
 
 /** What the bulk use cases receive: the usual dependencies plus the job store and the queue of pages. */
@@ -217,16 +219,10 @@ export type PageResult = 'unknown_job' | 'finished' | 'already_counted' | 'count
 export async function runJobPage(deps: BulkDeps, message: JobMessage, now: Date): Promise<PageResult> {
   const { siteId, jobId } = message;
   const at = toInstant(now);
-  const job = await deps.jobs.getJob(siteId, jobId);
-  if (!job) return 'unknown_job';
-  if (job.status === 'completed' || job.status === 'failed') return 'finished';
-  let page = await deps.jobs.getPage(siteId, jobId, message.page);
-  if (!page) throw new Error(`job ${jobId} has no page ${message.page}`);
-  if (page.counted) {
-    await deps.jobs.completeIfCounted(siteId, jobId, at);
-    return 'already_counted';
-  }
-  if (job.status === 'queued') await deps.jobs.markRunning(siteId, jobId, at);
+  const opened = await openJobPage(deps.jobs, message, at);
+  if (typeof opened === 'string') return opened;
+  const { job } = opened;
+  let page = opened.page;
 
   let known = new Map<string, Purchase>();
   if (page.purchaseIds === null) {
@@ -356,18 +352,4 @@ async function decidePurchase(
 function changedProducts(change: PurchaseChange): string[] {
   const ids = change.history[0]?.details.productIds;
   return Array.isArray(ids) ? ids.map(String) : [];
-}
-
-/** `work` over `inputs` with at most `limit` at once, results in input order. */
-async function mapLimit<T, R>(inputs: readonly T[], limit: number, work: (input: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(inputs.length);
-  let nextIndex = 0;
-  const worker = async () => {
-    while (nextIndex < inputs.length) {
-      const index = nextIndex++;
-      results[index] = await work(inputs[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, inputs.length) }, worker));
-  return results;
 }

@@ -151,19 +151,7 @@ async function attemptOnce(
     }
     const purchase = found.purchase;
     if (!purchase) return ignore(deps, event, now, 'the linked purchase no longer exists');
-    // Rule 17: an event from another processor account than the one holding the subscription is never applied.
-    const foreign = foreignAccountReason(purchase, event.account ?? null);
-    if (foreign) return ignore(deps, event, now, foreign);
-    const change = applyProcessorEvent(purchase, event, now);
-    const entry = record(event, purchase.siteId, purchase.purchaseId, now, change ? 'applied' : 'unchanged');
-    if (!change) {
-      if (!(await deps.processorEvents.recordProcessorEvent(entry)))
-        return { outcome: 'duplicate', eventId: event.eventId };
-      return { outcome: 'unchanged', eventId: event.eventId, purchaseId: purchase.purchaseId };
-    }
-    await save(deps, change, purchase, entry, recent);
-    await syncTimers(deps.scheduler, purchase, change.purchase);
-    return { outcome: 'applied', eventId: event.eventId, purchaseId: purchase.purchaseId };
+    return applyToPurchase(deps, purchase, event, now, recent);
   }
   if (!event.link || !event.siteId) return ignore(deps, event, now, 'no purchase is linked to this subscription');
   return createFromProcessor(deps, event, event.siteId, event.link, now, recent);
@@ -205,6 +193,35 @@ async function save(
 ): Promise<void> {
   await deps.purchases.savePurchase(change, before.version, { processorEvent: entry, before });
   recent?.remember(sequenceChange(change).purchase);
+}
+
+/**
+ * A processor event applied to the purchase it is about, as read: the webhook's rules (applyProcessorEvent),
+ * the event's record in the same transaction as the change (conditioned on the version read and on the event
+ * being new), then the timers. Also the path of a reconciliation's repair (shared/usecases/reconciliations.ts),
+ * whose event id is the job's and the purchase's, so a repair lands once however often its page is redelivered.
+ * Throws DuplicateProcessorEventError for an event recorded before, ConcurrentModificationError for a stale read.
+ */
+export async function applyToPurchase(
+  deps: Dependencies,
+  purchase: Purchase,
+  event: ProcessorEvent,
+  now: Date,
+  recent?: RecentPurchases,
+): Promise<WebhookOutcome> {
+  // Rule 17: an event from another processor account than the one holding the subscription is never applied.
+  const foreign = foreignAccountReason(purchase, event.account ?? null);
+  if (foreign) return ignore(deps, event, now, foreign);
+  const change = applyProcessorEvent(purchase, event, now);
+  const entry = record(event, purchase.siteId, purchase.purchaseId, now, change ? 'applied' : 'unchanged');
+  if (!change) {
+    if (!(await deps.processorEvents.recordProcessorEvent(entry)))
+      return { outcome: 'duplicate', eventId: event.eventId };
+    return { outcome: 'unchanged', eventId: event.eventId, purchaseId: purchase.purchaseId };
+  }
+  await save(deps, change, purchase, entry, recent);
+  await syncTimers(deps.scheduler, purchase, change.purchase);
+  return { outcome: 'applied', eventId: event.eventId, purchaseId: purchase.purchaseId };
 }
 
 async function ignore(deps: Dependencies, event: ProcessorEvent, now: Date, reason: string): Promise<WebhookOutcome> {

@@ -14,6 +14,7 @@ import {
   API_FUNCTION_DEFINITIONS,
   FUNCTION_DEFINITIONS,
   functionEntry,
+  RECONCILIATION_WORKER_FUNCTION,
   SWEEPER_FUNCTION,
   TIMER_FUNCTION,
 } from '../../infra/definitions.ts';
@@ -442,14 +443,18 @@ describe('functions', () => {
       // An event that ends before any network call: an unknown route (404), or a timer event that is not one
       // (refused by its schema, field by field; the error's class name is minified away).
       // Wiring failures (a missing setting, an adapter that does not load) would fail it first.
+      // The reconciliation worker (an SQS consumer) gets an empty batch: nothing failed, nothing called.
+      const worker = name === RECONCILIATION_WORKER_FUNCTION.name;
       const event =
         name === TIMER_FUNCTION.name
           ? {}
-          : { routeKey: 'GET /not-a-route', rawPath: '/not-a-route', headers: {}, requestContext: {} };
+          : worker
+            ? { Records: [] }
+            : { routeKey: 'GET /not-a-route', rawPath: '/not-a-route', headers: {}, requestContext: {} };
       const probe =
         `const m = await import(${JSON.stringify(pathToFileURL(bundleOf(name)).href)});` +
         `const context = { functionName: ${JSON.stringify(name)}, awsRequestId: 'probe', getRemainingTimeInMillis: () => 10000 };` +
-        `const outcome = await m.handler(${JSON.stringify(event)}, context).then((r) => 'answered ' + r.statusCode, (e) => 'threw ' + e.name + ': ' + e.message);` +
+        `const outcome = await m.handler(${JSON.stringify(event)}, context).then((r) => 'answered ' + (r.statusCode ?? JSON.stringify(r)), (e) => 'threw ' + e.name + ': ' + e.message);` +
         'process.stdout.write("\\n" + outcome);';
 
       const result = spawnSync(process.execPath, ['--input-type=module', '-e', probe], {
@@ -461,7 +466,11 @@ describe('functions', () => {
       expect(result.status === 0 ? '' : failureOf(result)).toBe('');
       const outcome = result.stdout.trim().split('\n').at(-1);
       expect(outcome).toEqual(
-        name === TIMER_FUNCTION.name ? expect.stringMatching(/^threw .*: siteId: /) : 'answered 404',
+        name === TIMER_FUNCTION.name
+          ? expect.stringMatching(/^threw .*: siteId: /)
+          : worker
+            ? 'answered {"batchItemFailures":[]}'
+            : 'answered 404',
       );
     },
   );
@@ -612,12 +621,13 @@ describe('timers', () => {
     return { 'Fn::GetAtt': [logicalId(stack.timers.schedulerRole), 'Arn'] };
   }
 
-  it('binds exactly the functions that arm timers: purchases, billing, me, the webhooks, timer, sweeper, bulk worker', () => {
+  it('binds exactly the functions that arm timers: purchases, billing, me, the webhooks, timer, sweeper, the job workers', () => {
     expect(withTimers.map(([name]) => name).sort()).toEqual([
       'billing',
       'bulk-worker',
       'me',
       'purchases',
+      'reconciliation-worker',
       'sweeper',
       'timer',
       'webhook-paypal',
@@ -819,10 +829,11 @@ describe('processors', () => {
     return statementsOfRole(roleOf(name)).filter((s) => actionsOf([s]).some((a) => a.startsWith('secretsmanager:')));
   }
 
-  it('binds exactly the functions that call a processor: billing, me, the webhooks, timer, sweeper', () => {
+  it('binds exactly the functions that call a processor: billing, me, the webhooks, timer, sweeper, reconciliation worker', () => {
     expect(withProcessors.map(([name]) => name).sort()).toEqual([
       'billing',
       'me',
+      'reconciliation-worker',
       'sweeper',
       'timer',
       'webhook-paypal',

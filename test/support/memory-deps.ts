@@ -1,3 +1,4 @@
+import type { SubscriptionState } from '../../shared/domain/processor-events.ts';
 import { ledgerPayment, refundable } from '../../shared/domain/refunds.ts';
 import type {
   Actor,
@@ -74,6 +75,9 @@ export class RecordingProcessor implements BillingProcessor {
   /** Runs inside the next call, before it answers: a concurrent request's write, for instance. */
   during: (() => Promise<void>) | null = null;
 
+  /** What fetchSubscription answers per subscription id (the processor's own state); absent: null. */
+  readonly subscriptions = new Map<string, SubscriptionState>();
+
   constructor(readonly schedulesCancellation = true) {}
 
   failNext(method: ProcessorCall['method'], error: Error) {
@@ -128,6 +132,10 @@ export class RecordingProcessor implements BillingProcessor {
       amount: amount ?? (paid ? refundable(purchase, paid).amount : 0),
       currency: paid?.currency ?? 'usd',
     };
+  }
+  async fetchSubscription(purchase: Purchase): Promise<SubscriptionState | null> {
+    await this.record('fetchSubscription', purchase, null, []);
+    return this.subscriptions.get(purchase.processorSubscriptionId ?? '') ?? null;
   }
 }
 

@@ -1,3 +1,4 @@
+import type { SubscriptionState } from '../../shared/domain/processor-events.ts';
 import type { Actor, Grant, Offer, Purchase } from '../../shared/domain/types.ts';
 
 /** The fixed clock every unit test uses; nothing here reads the system time. */
@@ -69,4 +70,18 @@ export function thrownBy(fn: () => unknown): unknown {
     return error;
   }
   throw new Error('expected the call to throw, but it returned');
+}
+
+/** A processor's view of a subscription (as webhooks and `fetchSubscription` report it), in step with aPurchase(). */
+export function aSubscriptionState(overrides: Partial<SubscriptionState> = {}): SubscriptionState {
+  return {
+    status: 'active',
+    currentPeriodStart: '2026-02-15T00:00:00.000Z',
+    currentPeriodEnd: '2026-03-15T00:00:00.000Z',
+    cancelAt: null,
+    cancelAtPeriodEnd: false,
+    accessEnds: 'now',
+    resumesAt: null,
+    ...overrides,
+  };
 }
