@@ -21,7 +21,9 @@ import { MemoryJobQueue } from '../support/memory-bulk-jobs.ts';
 
 jest.setTimeout(60_000);
 
-const NOW = new Date('2026-11-21T10:00:00.000Z');
+// The sandboxes check times against the real clock (Stripe refuses a cancel_at in the past), so the harness's
+// fixed clock starts at the run's own hour: dates ahead of it stay ahead whenever the suite runs.
+const NOW = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
 let stripeSandbox: StripeSandbox;
 let paypalSandbox: PayPalSandbox;
 const db = createDocumentClient({ endpoint: process.env.DYNAMODB_ENDPOINT });
@@ -180,7 +182,7 @@ describe('reconciliation against DynamoDB Local and the sandboxes', () => {
       offerId: 'bundle',
       processor: 'paypal',
       processorSubscriptionId: subscriptionId,
-      currentPeriodEnd: '2026-12-21T10:00:00.000Z',
+      currentPeriodEnd: new Date(NOW.getTime() + 30 * 86_400_000).toISOString(),
     });
     const started = await h.call('POST', `/sites/${site.siteId}/reconciliations`, site.siteId, {
       processor: 'paypal',
