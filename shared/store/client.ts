@@ -17,7 +17,10 @@ export function createDocumentClient(config: DynamoConfig = {}): DynamoDBDocumen
           credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
         }
       : {}),
-    maxAttempts: 3,
+    // DynamoDB Local answers a write that waited too long for its table lock with a 500 ("This request will
+    // succeed in actual DynamoDB API"), which it did not apply; under a busy test machine that happens, and
+    // the SDK's retry with backoff is the answer. Real DynamoDB keeps the SDK's usual three attempts.
+    maxAttempts: local ? 8 : 3,
   });
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },

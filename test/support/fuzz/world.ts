@@ -1,4 +1,5 @@
 import { LocalTokenIssuer } from '../../../infra/local/tokens.ts';
+import { mapLimit } from '../../../shared/usecases/map-limit.ts';
 
 /**
  * The small, realistic dataset the fuzz runs against: one site per lane (lanes run concurrently, each
@@ -191,29 +192,36 @@ export async function seedLane(
   const stripeSubscriptions = [`sub_fz${runTag}${index}a`, `sub_fz${runTag}${index}b`, `sub_fz${runTag}${index}c`];
   const paypalSubscriptions = [`I-FZ${runTag.toUpperCase()}${index}A`];
 
-  const purchases: PurchaseRef[] = await Promise.all([
-    grant('c-1', 'o-sub', { currentPeriodEnd: days(20) }),
-    grant('c-1', 'o-plan'),
-    grant('c-1', 'o-once'),
-    grant('c-1', 'o-free'),
-    grant('c-1', 'o-days'),
-    grant('c-2', 'o-sub', { processor: 'stripe', processorSubscriptionId: stripeSubscriptions[0] }),
-    grant('c-2', 'o-plan', { processor: 'native', processorSubscriptionId: stripeSubscriptions[1] }),
-    grant('c-2', 'o-sub', { processor: 'paypal', processorSubscriptionId: paypalSubscriptions[0] }),
-    then(grant('c-2', 'o-sub', { currentPeriodEnd: days(10) }), '/cancellation', { when: 'date', date: days(40) }),
-    then(grant('c-1', 'o-sub', { currentPeriodEnd: days(15) }), '/pause', { resumesAt: days(60) }),
-    then(grant('c-2', 'o-days'), '/cancellation', { when: 'now' }),
-    then(grant('c-1', 'o-sub'), '/access/revoke', { productIds: ['p-course'] }),
-    then(
-      grant('c-2', 'o-sub', {
-        processor: 'stripe',
-        processorSubscriptionId: stripeSubscriptions[2],
-        currentPeriodEnd: days(25),
-      }),
-      '/cancellation',
-      { when: 'period_end' },
-    ),
-  ]);
+  // Three grants at a time per lane: eight lanes at once already keep DynamoDB Local's table lock busy.
+  const purchases: PurchaseRef[] = await mapLimit(
+    [
+      () => grant('c-1', 'o-sub', { currentPeriodEnd: days(20) }),
+      () => grant('c-1', 'o-plan'),
+      () => grant('c-1', 'o-once'),
+      () => grant('c-1', 'o-free'),
+      () => grant('c-1', 'o-days'),
+      () => grant('c-2', 'o-sub', { processor: 'stripe', processorSubscriptionId: stripeSubscriptions[0] }),
+      () => grant('c-2', 'o-plan', { processor: 'native', processorSubscriptionId: stripeSubscriptions[1] }),
+      () => grant('c-2', 'o-sub', { processor: 'paypal', processorSubscriptionId: paypalSubscriptions[0] }),
+      () =>
+        then(grant('c-2', 'o-sub', { currentPeriodEnd: days(10) }), '/cancellation', { when: 'date', date: days(40) }),
+      () => then(grant('c-1', 'o-sub', { currentPeriodEnd: days(15) }), '/pause', { resumesAt: days(60) }),
+      () => then(grant('c-2', 'o-days'), '/cancellation', { when: 'now' }),
+      () => then(grant('c-1', 'o-sub'), '/access/revoke', { productIds: ['p-course'] }),
+      () =>
+        then(
+          grant('c-2', 'o-sub', {
+            processor: 'stripe',
+            processorSubscriptionId: stripeSubscriptions[2],
+            currentPeriodEnd: days(25),
+          }),
+          '/cancellation',
+          { when: 'period_end' },
+        ),
+    ],
+    3,
+    (make) => make(),
+  );
 
   return {
     index,
