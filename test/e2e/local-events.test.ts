@@ -65,19 +65,17 @@ describe('GET /local/events', () => {
     await runtime?.stop();
   });
 
-  it('shows a revoke within 2 s, after the grant: sequence 1, 2, the envelope of DESIGN.md §5', async () => {
+  // How soon (DESIGN's 2 s) is measured by `npm run bench -- events`; here only that it shows, in order.
+  it('shows a revoke after the grant: sequence 1, 2, the envelope of DESIGN.md §5', async () => {
     const { token, site, purchaseId } = await api.purchase(`site-events-${randomUUID()}`);
 
-    const revokedAt = Date.now();
     await api.ok('POST', `${site}/purchases/${purchaseId}/access/revoke`, token, {});
-    const events = await api.eventsOf(purchaseId, 2, 2_000);
-    const visibleAfterMs = Date.now() - revokedAt;
+    const events = await api.eventsOf(purchaseId, 2, 30_000);
 
     expect(events.map((event: { sequence: number; type: string }) => [event.sequence, event.type])).toEqual([
       [1, 'purchase.granted'],
       [2, 'access.revoked'],
     ]);
-    expect(visibleAfterMs).toBeLessThanOrEqual(2_000);
     const page = await api.ok('GET', `${site}/purchases/${purchaseId}`, token);
     expect(events[1]).toMatchObject({
       id: expect.stringMatching(/^evt_/),
@@ -94,11 +92,11 @@ describe('GET /local/events', () => {
     await api.ok('POST', `${first.site}/purchases/${first.purchaseId}/access/revoke`, first.token, {});
     await api.ok('POST', `${first.site}/purchases/${first.purchaseId}/access/resume`, first.token, {});
 
-    const events = await api.eventsOf(first.purchaseId, 3, 5_000);
+    const events = await api.eventsOf(first.purchaseId, 3, 30_000);
 
     expect(events.map((event: { sequence: number }) => event.sequence)).toEqual([1, 2, 3]);
     expect(events.every((event: { purchaseId: string }) => event.purchaseId === first.purchaseId)).toBe(true);
-    expect((await api.eventsOf(second.purchaseId, 1, 5_000)).map((event: { type: string }) => event.type)).toEqual([
+    expect((await api.eventsOf(second.purchaseId, 1, 30_000)).map((event: { type: string }) => event.type)).toEqual([
       'purchase.granted',
     ]);
   });
@@ -111,7 +109,7 @@ describe('GET /local/events', () => {
     try {
       const { token, site, purchaseId } = await api.purchase(`site-events-${randomUUID()}`);
       await api.ok('POST', `${site}/purchases/${purchaseId}/access/revoke`, token, {});
-      await api.eventsOf(purchaseId, 2, 5_000);
+      await api.eventsOf(purchaseId, 2, 30_000);
       await runtime.events.idle();
 
       expect(seen).toEqual(expect.arrayContaining(['purchase.granted', 'access.revoked']));
@@ -140,7 +138,7 @@ describe('the publisher across a restart (on-disk data)', () => {
     const siteId = `site-events-${randomUUID()}`;
     const { site, purchaseId, token: firstToken } = await api.purchase(siteId);
     await api.ok('POST', `${site}/purchases/${purchaseId}/access/revoke`, firstToken, {});
-    expect(await api.eventsOf(purchaseId, 2, 5_000)).toHaveLength(2);
+    expect(await api.eventsOf(purchaseId, 2, 30_000)).toHaveLength(2);
     await runtime.stop();
 
     runtime = await startLocalRuntime({ port: 0, dataDir });
@@ -148,7 +146,7 @@ describe('the publisher across a restart (on-disk data)', () => {
       await api.http('POST', '/local/tokens', { body: { role: 'admin', siteId, email: 'owner@example.com' } })
     ).body.token as string;
     await api.ok('POST', `${site}/purchases/${purchaseId}/access/resume`, token, {});
-    const events = await api.eventsOf(purchaseId, 1, 5_000);
+    const events = await api.eventsOf(purchaseId, 1, 30_000);
     await runtime.publisher.caughtUp();
 
     expect(
