@@ -168,7 +168,8 @@ beforeAll(async () => {
   runtime = await startLocalRuntime({
     port: 0,
     dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT,
-    tableName: process.env.TABLE_NAME,
+    // A table of its own: the publisher reads only the fuzz's own stream, not every earlier test's events.
+    tableName: `fuzz-${randomBytes(4).toString('hex')}`,
     env: { PAYPAL_WEBHOOK_CERT: payPalKey.certificatePem },
     wrapHandler: (_name, handler) => withPlantedBug(handler),
   });

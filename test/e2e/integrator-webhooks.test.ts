@@ -17,10 +17,12 @@ let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
 beforeAll(async () => {
   receiver = await startReceiver();
+  // A table of its own on the shared DynamoDB Local: its stream carries only this file's writes, so the
+  // publisher does not first work through every other test's events (it starts a new shard at its horizon).
   runtime = await startLocalRuntime({
     port: 0,
     dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT,
-    tableName: process.env.TABLE_NAME,
+    tableName: `integrator-webhooks-${randomUUID().slice(0, 8)}`,
   });
 });
 
@@ -45,7 +47,7 @@ async function http(method: string, path: string, token?: string, body?: unknown
   return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as any };
 }
 
-async function until<T>(read: () => T | undefined, ms = 20_000): Promise<T> {
+async function until<T>(read: () => T | undefined, ms = 60_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = read();
