@@ -167,8 +167,7 @@ export const SITE_EVENT_CATALOG = {
 /** The JSON Schema of each site event type's envelope. */
 export function siteEventJsonSchemas(): Record<keyof typeof SITE_EVENT_CATALOG, unknown> {
   return {
-    'webhook_endpoint.disabled': z.toJSONSchema(SITE_EVENT_CATALOG['webhook_endpoint.disabled'].schema, {
-      io: 'output',
-    }),
+    // zod's default `io: 'output'`: the event as it is sent.
+    'webhook_endpoint.disabled': z.toJSONSchema(SITE_EVENT_CATALOG['webhook_endpoint.disabled'].schema),
   };
 }
