@@ -128,7 +128,7 @@ export const upcoming: Section = {
         sweep.breakdown,
       ],
       [
-        'grant of a subscription (writes its renewal entry)',
+        'grant of a subscription (its renewal rides on the purchase item)',
         '—',
         fmt.count(grant.reads),
         fmt.count(grant.writes),

@@ -90,17 +90,41 @@ export function upcomingChanges(purchase: Purchase): UpcomingChange[] {
 }
 
 /**
- * The types this purchase could ever have an index entry of, whatever its state: the store deletes the
- * entries of these types that the new state no longer has (it does not know the old state), and never
- * touches the others. One-time and free purchases without an access period have none.
+ * The types that follow from the purchase's status, so that a purchase has at most one of them at a time:
+ * `cancellation_effective` only while `pending_cancellation`, `pause_ends` only while `paused`, `renewal` or
+ * `installment` only while billing (`active`, `past_due`). The store keeps this one change on the purchase's
+ * own item (no item of its own), so the commonest changes — a renewal moving, a cancellation scheduled or
+ * withdrawn — rewrite the purchase and nothing else.
  */
-export function possibleUpcomingTypes(purchase: Pick<Purchase, 'kind' | 'accessPeriodEndsAt'>): UpcomingType[] {
-  const types: UpcomingType[] = [];
-  if (purchase.kind === 'subscription' || purchase.kind === 'payment_plan') {
-    types.push('cancellation_effective', 'pause_ends', purchase.kind === 'subscription' ? 'renewal' : 'installment');
+export const STATUS_UPCOMING_TYPES: readonly UpcomingType[] = [
+  'cancellation_effective',
+  'pause_ends',
+  'renewal',
+  'installment',
+];
+
+export function isStatusUpcomingType(type: UpcomingType): boolean {
+  return STATUS_UPCOMING_TYPES.includes(type);
+}
+
+/** The one change of a status type the purchase has ahead, if any (see `STATUS_UPCOMING_TYPES`). */
+export function statusUpcomingChange(purchase: Purchase): UpcomingChange | null {
+  const changes = upcomingChanges(purchase).filter((change) => isStatusUpcomingType(change.type));
+  if (changes.length > 1) {
+    // Unreachable while each status type belongs to one status; a guard so a new rule cannot lose a change.
+    throw new Error(`purchase ${purchase.purchaseId} has ${changes.map((c) => c.type).join(', ')} ahead at once`);
   }
-  if (purchase.accessPeriodEndsAt) types.push('access_period_ends');
-  return types;
+  return changes[0] ?? null;
+}
+
+/**
+ * The types this purchase could ever have an index entry *of its own* of, whatever its state (every type but
+ * the status types, which ride on the purchase item): the store deletes the entries of these types that the
+ * new state no longer has when it does not know the old state, and never touches the others. Only a purchase
+ * with an access period has one.
+ */
+export function possibleUpcomingTypes(purchase: Pick<Purchase, 'accessPeriodEndsAt'>): UpcomingType[] {
+  return purchase.accessPeriodEndsAt ? ['access_period_ends'] : [];
 }
 
 /** The default window of the calendar, and the longest one asked for at once. */

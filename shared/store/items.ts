@@ -4,23 +4,28 @@ import { type RecordedEntry, toEvent } from '../domain/events.ts';
 import { IDEMPOTENCY_RETENTION_DAYS, type IdempotencyRecord } from '../domain/idempotency.ts';
 import type { Purchase } from '../domain/types.ts';
 import {
+  isStatusUpcomingType,
   isSwept,
   possibleUpcomingTypes,
+  statusUpcomingChange,
   type UpcomingChange,
   type UpcomingType,
   upcomingChanges,
 } from '../domain/upcoming.ts';
 import type { ProcessorEventRecord } from '../ports/processor-events.ts';
 import { keys } from './keys.ts';
-import type { Item, TransactItem } from './table.ts';
+import { type Item, strip, type TransactItem } from './table.ts';
 
 /**
  * How each record is laid out as a table item (keys.ts has the key design). Purchases carry the index keys
- * of the lists they appear in: by offer and by status (recurring only); their timed changes are items of
- * their own (`upcomingEntry`), which carry the calendar's and the due index's keys.
+ * of the lists they appear in: by offer and by status (recurring only), and the calendar's and the due
+ * index's keys of the one timed change their status implies (`statusUpcomingChange`: a renewal, an
+ * installment, a cancellation taking effect or a pause ending), named by `upcomingType`. An access period
+ * ending, which can come alongside any of those, is an item of its own (`upcomingEntry`) with the same keys.
  */
 export const items = {
   purchase(purchase: Purchase): Item {
+    const change = statusUpcomingChange(purchase);
     return {
       ...keys.purchase(purchase.siteId, purchase.purchaseId),
       entity: 'purchase',
@@ -28,20 +33,21 @@ export const items = {
       ...(isRecurring(purchase)
         ? keys.byStatus(purchase.siteId, purchase.status, purchase.createdAt, purchase.purchaseId)
         : {}),
+      ...(change ? upcomingIndexKeys(purchase.siteId, change) : {}),
+      ...(change ? { upcomingType: change.type } : {}),
       ...purchase,
     };
   },
 
   /**
-   * One timed change of a purchase: in the site's calendar (gsi5), and, for the three actions a timer
-   * applies, in the sweeper's due index (gsi3). Small (~300 bytes): one write unit.
+   * A timed change of a purchase that its status does not imply (an access period ending): in the site's
+   * calendar (gsi5) and the sweeper's due index (gsi3). Small (~300 bytes): one write unit.
    */
   upcomingEntry(siteId: string, change: UpcomingChange): Item {
     return {
       ...keys.upcomingEntry(siteId, change.purchaseId, change.type),
       entity: 'upcoming',
-      ...keys.byUpcoming(siteId, change.at, change.purchaseId, change.type),
-      ...(isSwept(change.type) ? keys.byDue(change.at, siteId, change.purchaseId, change.type) : {}),
+      ...upcomingIndexKeys(siteId, change),
       siteId,
       ...change,
     };
@@ -119,20 +125,30 @@ export function historyPuts(tableName: string, purchase: Purchase, entries: Reco
   }));
 }
 
+/** A timed change's keys in the calendar (gsi5) and, for the three actions a timer applies, the due index (gsi3). */
+function upcomingIndexKeys(siteId: string, change: UpcomingChange): Item {
+  return {
+    ...keys.byUpcoming(siteId, change.at, change.purchaseId, change.type),
+    ...(isSwept(change.type) ? keys.byDue(change.at, siteId, change.purchaseId, change.type) : {}),
+  };
+}
+
 /**
- * The calendar entries of a purchase's new state, for its transaction: a put for each timed change it has
- * ahead, a delete for each type it could have but no longer has (the writer does not know the old state, so
- * it clears what may be left; deleting an absent item is a no-op). At most four items, none conditional, so
- * they never change why a transaction is refused, and they go last so the other items keep their positions.
+ * The calendar entries of their own of a purchase's new state (the status's change rides on the purchase
+ * item), for its transaction: a put for each such change it has ahead that differs from `before`, a delete
+ * for each type it had (or, `before` unknown, could have) but no longer has (deleting an absent item is a
+ * no-op). At most one item today, none conditional, so they never change why a transaction is refused, and
+ * they go last so the other items keep their positions.
  */
 export function upcomingWrites(tableName: string, purchase: Purchase, before?: Purchase | null): TransactItem[] {
-  const ahead = upcomingChanges(purchase);
+  const ownEntries = (of: Purchase) => upcomingChanges(of).filter((change) => !isStatusUpcomingType(change.type));
+  const ahead = ownEntries(purchase);
   const present = new Set<UpcomingType>(ahead.map((change) => change.type));
   // `before` (null: a new purchase) is what the stored entries say now: write only what differs.
   const stored =
     before === undefined
       ? null
-      : new Map((before ? upcomingChanges(before) : []).map((change) => [change.type, JSON.stringify(change)]));
+      : new Map((before ? ownEntries(before) : []).map((change) => [change.type, JSON.stringify(change)]));
   const puts: TransactItem[] = ahead
     .filter((change) => stored?.get(change.type) !== JSON.stringify(change))
     .map((change) => ({
@@ -147,8 +163,22 @@ export function upcomingWrites(tableName: string, purchase: Purchase, before?: P
   return [...puts, ...deletes];
 }
 
-/** The calendar's shape of a stored entry. */
+/**
+ * The calendar's shape of an item found in the calendar index: a purchase item stands for the change of its
+ * `upcomingType`, recomputed from the purchase it holds (the keys were computed from the same state, in the
+ * same write); an entry of its own holds its change.
+ */
 export function upcomingOf(item: Item): UpcomingChange {
+  if (item.entity === 'purchase') {
+    const purchase = strip<Purchase>(item)!;
+    const change = statusUpcomingChange(purchase);
+    if (!change || change.type !== item.upcomingType) {
+      throw new Error(
+        `purchase ${purchase.purchaseId} is indexed for ${String(item.upcomingType)} but has ${change?.type ?? 'nothing'} ahead`,
+      );
+    }
+    return change;
+  }
   const change: UpcomingChange = {
     at: String(item.at),
     type: item.type as UpcomingType,

@@ -10,7 +10,7 @@
  * | purchase              | SITE#s#PURCHASE#id                 | PURCHASE                    |
  * | purchase history/event| SITE#s#PURCHASE#id                 | HISTORY#<version>#<n>       |
  * | idempotency key       | SITE#s#PURCHASE#id                 | IDEMPOTENCY#<scope>#<key>   |
- * | upcoming change entry | SITE#s#PURCHASE#id                 | UPCOMING#<type>             |
+ * | upcoming change entry | SITE#s#PURCHASE#id                 | UPCOMING#access_period_ends |
  * | processor subscription| PROCESSOR#<proc>#SUB#<subId>       | LINK  (→ siteId, purchaseId)|
  * | processor event seen  | PROCESSOR#<proc>#EVENT#<eventId>   | EVENT                       |
  * | webhook endpoint      | SITE#s                             | WEBHOOK_ENDPOINT#e          |
@@ -33,10 +33,12 @@
  * The customer's copy of each purchase lets an access check be one strongly consistent Query of one
  * partition; it is written in the same transaction as the purchase, so the two never disagree.
  *
- * Timed changes (the calendar and the sweeper's due index). A purchase can have several changes ahead at
- * once (a renewal, an access period ending, a pause ending…), so each (purchase, type) is one small item
- * beside the purchase (`UPCOMING#<type>`), put or deleted in the purchase's own transaction, and carries the
- * keys of two sparse indexes:
+ * Timed changes (the calendar and the sweeper's due index). A purchase can have two changes ahead at once:
+ * the one its status implies (a renewal or installment while billing, a cancellation taking effect while
+ * pending, a pause ending while paused — never two of these) and an access period ending. The first is
+ * carried by the purchase item itself (`upcomingType` names it), so the commonest changes rewrite only the
+ * purchase; the second is a small item beside the purchase (`UPCOMING#access_period_ends`), put or deleted in
+ * the purchase's own transaction. Both carry the keys of two sparse indexes:
  *
  * | index | partition                              | sort                          | who reads it          |
  * | ----- | -------------------------------------- | ----------------------------- | --------------------- |
@@ -110,7 +112,7 @@ export const keys = {
     gsi4pk: keys.siteEventsPartition(siteId),
     gsi4sk: `${occurredAt}${SEP}${purchaseId}${SEP}${String(sequence).padStart(10, '0')}`,
   }),
-  /** One (purchase, type) of the calendar: a small item beside the purchase, written in its transaction. */
+  /** A timed change the status does not imply (an access period ending): a small item beside the purchase. */
   upcomingEntry: (siteId: string, purchaseId: string, type: string) => ({
     pk: keys.purchasePartition(siteId, purchaseId),
     sk: `UPCOMING${SEP}${type}`,

@@ -22,6 +22,7 @@ const TABLE_ATTRIBUTES = [
   'gsi3sk',
   'gsi5pk',
   'gsi5sk',
+  'upcomingType',
   'entity',
   'ttl',
 ];

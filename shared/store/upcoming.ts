@@ -102,7 +102,8 @@ export async function listUpcoming(
         (key, at) =>
           key[index.partitionKey] === keys.upcomingPartition(siteId, days[at]!) &&
           String(key.pk).startsWith(`${keys.purchasePartition(siteId, '')}`) &&
-          String(key.sk).startsWith(keys.upcomingEntryPrefix) &&
+          // A calendar item is a purchase (its status's change) or an entry of its own beside it.
+          (key.sk === keys.purchase(siteId, '').sk || String(key.sk).startsWith(keys.upcomingEntryPrefix)) &&
           inWindow(key[index.sortKey]),
       )
     : { at: 0, key: undefined };
@@ -124,7 +125,13 @@ export async function listUpcoming(
             ':to': query.to,
             ...(query.type ? { ':type': query.type } : {}),
           },
-          ...(query.type ? { FilterExpression: '#type = :type', ExpressionAttributeNames: { '#type': 'type' } } : {}),
+          // An entry names its type in `type`, a purchase item the type of its status's change in `upcomingType`.
+          ...(query.type
+            ? {
+                FilterExpression: '#type = :type OR upcomingType = :type',
+                ExpressionAttributeNames: { '#type': 'type' },
+              }
+            : {}),
           Limit: limit - found.length,
           ExclusiveStartKey: startKey,
         }),

@@ -1173,9 +1173,11 @@ export function describeStoreContract(name: string, makeStores: () => Stores | P
         const late = await subscription(siteId, { currentPeriodEnd: at(300) });
 
         const renewals = await allUpcoming(siteId, { ...window, type: 'renewal' }, 10);
+        const periods = await allUpcoming(siteId, { ...window, type: 'access_period_ends' }, 10);
         const year = await allUpcoming(siteId, { from: T, to: at(366) }, 10);
 
         expect(renewals.items).toEqual(expected.filter((c) => c.type === 'renewal'));
+        expect(periods.items).toEqual(expected.filter((c) => c.type === 'access_period_ends'));
         expect(year.items.map((c) => c.purchaseId)).toEqual([...expected.map((c) => c.purchaseId), late.purchaseId]);
       });
 
@@ -1196,6 +1198,26 @@ export function describeStoreContract(name: string, makeStores: () => Stores | P
 
         const ended = changed(stopped.purchase, { status: 'canceled' });
         await stores.purchases.savePurchase(ended, stopped.purchase.version);
+        expect(await types()).toEqual([]);
+      });
+
+      it('a renewal and an access period of one purchase: both listed, each moved or removed on its own', async () => {
+        const siteId = uid('site');
+        const p = await subscription(siteId, { accessPeriodEndsAt: at(6), accessEndsAt: at(6) });
+        const types = async () =>
+          (await stores.purchases.listUpcoming(siteId, window, 10, null)).items.map((c) => `${c.type}@${c.at}`);
+        expect(await types()).toEqual([`access_period_ends@${at(6)}`, `renewal@${at(10)}`]);
+
+        const pending = changed(p, { status: 'pending_cancellation', cancellation: cancellation(at(8)) });
+        await stores.purchases.savePurchase(pending, p.version);
+        expect(await types()).toEqual([`access_period_ends@${at(6)}`, `cancellation_effective@${at(8)}`]);
+
+        const longer = changed(pending.purchase, { accessPeriodEndsAt: at(9), accessEndsAt: at(8) });
+        await stores.purchases.savePurchase(longer, pending.purchase.version);
+        expect(await types()).toEqual([`cancellation_effective@${at(8)}`, `access_period_ends@${at(9)}`]);
+
+        const ended = changed(longer.purchase, { status: 'canceled' });
+        await stores.purchases.savePurchase(ended, longer.purchase.version);
         expect(await types()).toEqual([]);
       });
 

@@ -4,9 +4,13 @@ import { applyDueActions, pendingActions } from '../../shared/domain/billing.ts'
 import { InvalidInputError } from '../../shared/domain/errors.ts';
 import type { Purchase, PurchaseStatus } from '../../shared/domain/types.ts';
 import {
+  isStatusUpcomingType,
   isSwept,
   possibleUpcomingTypes,
+  STATUS_UPCOMING_TYPES,
   SWEPT_TYPES,
+  statusUpcomingChange,
+  UPCOMING_TYPES,
   upcomingChanges,
   upcomingSortKey,
   upcomingWindow,
@@ -194,9 +198,35 @@ describe('upcomingChanges: properties over any state', () => {
         const types = changes.map((c) => c.type);
         expect(new Set(types).size).toBe(types.length);
         expect(changes.map(upcomingSortKey)).toEqual(changes.map(upcomingSortKey).sort());
-        for (const type of types) expect(possibleUpcomingTypes(purchase)).toContain(type);
+        for (const type of types.filter((t) => !isStatusUpcomingType(t))) {
+          expect(possibleUpcomingTypes(purchase)).toContain(type);
+        }
       }),
     );
+  });
+
+  it('at most one status type at a time: the one the purchase item carries, and the one its status implies', () => {
+    const implied: Record<string, string[]> = {
+      cancellation_effective: ['pending_cancellation'],
+      pause_ends: ['paused'],
+      renewal: ['active', 'past_due'],
+      installment: ['active', 'past_due'],
+    };
+    fc.assert(
+      fc.property(anyPurchase, (purchase) => {
+        const ofStatus = upcomingChanges(purchase).filter((c) => isStatusUpcomingType(c.type));
+        expect(ofStatus.length).toBeLessThanOrEqual(1);
+        expect(statusUpcomingChange(purchase)).toEqual(ofStatus[0] ?? null);
+        for (const change of ofStatus) expect(implied[change.type]).toContain(purchase.status);
+      }),
+    );
+  });
+
+  it('every type is either a status type or one the store keeps an entry of its own for', () => {
+    expect(UPCOMING_TYPES.filter((type) => !isStatusUpcomingType(type))).toEqual(['access_period_ends']);
+    expect([...STATUS_UPCOMING_TYPES, 'access_period_ends'].sort()).toEqual([...UPCOMING_TYPES].sort());
+    expect(possibleUpcomingTypes({ accessPeriodEndsAt: null })).toEqual([]);
+    expect(possibleUpcomingTypes({ accessPeriodEndsAt: '2027-01-01T00:00:00.000Z' })).toEqual(['access_period_ends']);
   });
 
   it('the swept types are exactly the timed actions the state machine waits for (what the sweeper reads)', () => {

@@ -213,10 +213,8 @@ const KEY_LAYOUTS = [
   new RegExp(`^SITE#${ID} (SETTINGS|PRODUCT#${ID}|OFFER#${ID})$`),
   new RegExp(`^SITE#${ID}#CUSTOMER#${ID} (PROFILE|PURCHASE#${ID})$`),
   new RegExp(`^SITE#${ID}#PURCHASE#${ID} (PURCHASE|HISTORY#\\d{10}#\\d{3})$`),
-  // A purchase's timed-change entries (calendar and due index), one per (purchase, type), beside the purchase.
-  new RegExp(
-    `^SITE#${ID}#PURCHASE#${ID} UPCOMING#(cancellation_effective|access_period_ends|pause_ends|renewal|installment)$`,
-  ),
+  // A purchase's access-period entry (calendar and due index) beside it; its status's change rides on the purchase.
+  new RegExp(`^SITE#${ID}#PURCHASE#${ID} UPCOMING#access_period_ends$`),
   // A caller's Idempotency-Key (1–255 visible ASCII, shared/http/schemas.ts), under a fixed scope in the
   // purchase's own partition (shared/store/keys.ts): a `#` in it cannot reach another item's key.
   new RegExp(`^SITE#${ID}#PURCHASE#${ID} IDEMPOTENCY#[a-z]+#[\\x21-\\x7e]{1,255}$`),
