@@ -13,7 +13,7 @@ import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { GLOBAL_INDEXES, TABLE_SCHEMA } from '../../shared/store/schema.ts';
+import { GLOBAL_INDEXES, projectionOf, TABLE_SCHEMA } from '../../shared/store/schema.ts';
 import { DomainEvents } from './events.ts';
 
 /**
@@ -82,12 +82,17 @@ export class Stateful extends Construct {
   constructor(scope: Construct, id: string) {
     super(scope, id);
 
-    const globalSecondaryIndexes: GlobalSecondaryIndexPropsV2[] = GLOBAL_INDEXES.map((index) => ({
-      indexName: index.indexName,
-      partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: index.sortKey, type: AttributeType.STRING },
-      projectionType: ProjectionType.ALL,
-    }));
+    const globalSecondaryIndexes: GlobalSecondaryIndexPropsV2[] = GLOBAL_INDEXES.map((index) => {
+      const projected = projectionOf(index);
+      return {
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        ...(projected === 'ALL'
+          ? { projectionType: ProjectionType.ALL }
+          : { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...projected] }),
+      };
+    });
 
     this.table = new TableV2(this, 'Table', {
       partitionKey: { name: TABLE_SCHEMA.partitionKey, type: AttributeType.STRING },

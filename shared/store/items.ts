@@ -14,14 +14,15 @@ import {
 } from '../domain/upcoming.ts';
 import type { ProcessorEventRecord } from '../ports/processor-events.ts';
 import { keys } from './keys.ts';
-import { type Item, strip, type TransactItem } from './table.ts';
+import type { Item, TransactItem } from './table.ts';
 
 /**
  * How each record is laid out as a table item (keys.ts has the key design). Purchases carry the index keys
  * of the lists they appear in: by offer and by status (recurring only), and the calendar's and the due
  * index's keys of the one timed change their status implies (`statusUpcomingChange`: a renewal, an
- * installment, a cancellation taking effect or a pause ending), named by `upcomingType`. An access period
- * ending, which can come alongside any of those, is an item of its own (`upcomingEntry`) with the same keys.
+ * installment, a cancellation taking effect or a pause ending), with that change in `upcomingChange` (what
+ * the calendar index projects). An access period ending, which can come alongside any of those, is an item
+ * of its own (`upcomingEntry`) with the same keys.
  */
 export const items = {
   purchase(purchase: Purchase): Item {
@@ -34,7 +35,8 @@ export const items = {
         ? keys.byStatus(purchase.siteId, purchase.status, purchase.createdAt, purchase.purchaseId)
         : {}),
       ...(change ? upcomingIndexKeys(purchase.siteId, change) : {}),
-      ...(change ? { upcomingType: change.type } : {}),
+      // What the calendar index projects of this item (schema.ts): the line it shows, not the whole purchase.
+      ...(change ? { upcomingChange: calendarLine(change) } : {}),
       ...purchase,
     };
   },
@@ -163,21 +165,20 @@ export function upcomingWrites(tableName: string, purchase: Purchase, before?: P
   return [...puts, ...deletes];
 }
 
+/** A change without what its item already says (purchase, customer, offer), as a purchase item carries it. */
+function calendarLine(change: UpcomingChange): Item {
+  const { purchaseId: _purchase, customerId: _customer, offerId: _offer, ...line } = change;
+  return line;
+}
+
 /**
- * The calendar's shape of an item found in the calendar index: a purchase item stands for the change of its
- * `upcomingType`, recomputed from the purchase it holds (the keys were computed from the same state, in the
- * same write); an entry of its own holds its change.
+ * The calendar's shape of an item found in the calendar index (only its projected attributes): a purchase
+ * item holds the change its status implies in `upcomingChange`; an entry of its own holds its change.
  */
 export function upcomingOf(item: Item): UpcomingChange {
-  if (item.entity === 'purchase') {
-    const purchase = strip<Purchase>(item)!;
-    const change = statusUpcomingChange(purchase);
-    if (!change || change.type !== item.upcomingType) {
-      throw new Error(
-        `purchase ${purchase.purchaseId} is indexed for ${String(item.upcomingType)} but has ${change?.type ?? 'nothing'} ahead`,
-      );
-    }
-    return change;
+  if (typeof item.upcomingChange === 'object' && item.upcomingChange !== null) {
+    const { upcomingChange, ...rest } = item;
+    return upcomingOf({ ...rest, ...(upcomingChange as Item) });
   }
   const change: UpcomingChange = {
     at: String(item.at),

@@ -36,7 +36,7 @@
  * Timed changes (the calendar and the sweeper's due index). A purchase can have two changes ahead at once:
  * the one its status implies (a renewal or installment while billing, a cancellation taking effect while
  * pending, a pause ending while paused — never two of these) and an access period ending. The first is
- * carried by the purchase item itself (`upcomingType` names it), so the commonest changes rewrite only the
+ * carried by the purchase item itself (in `upcomingChange`), so the commonest changes rewrite only the
  * purchase; the second is a small item beside the purchase (`UPCOMING#access_period_ends`), put or deleted in
  * the purchase's own transaction. Both carry the keys of two sparse indexes:
  *

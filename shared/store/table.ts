@@ -22,7 +22,7 @@ const TABLE_ATTRIBUTES = [
   'gsi3sk',
   'gsi5pk',
   'gsi5sk',
-  'upcomingType',
+  'upcomingChange',
   'entity',
   'ttl',
 ];

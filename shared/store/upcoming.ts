@@ -125,10 +125,10 @@ export async function listUpcoming(
             ':to': query.to,
             ...(query.type ? { ':type': query.type } : {}),
           },
-          // An entry names its type in `type`, a purchase item the type of its status's change in `upcomingType`.
+          // An entry names its type in `type`, a purchase item in the change it carries (`upcomingChange`).
           ...(query.type
             ? {
-                FilterExpression: '#type = :type OR upcomingType = :type',
+                FilterExpression: '#type = :type OR upcomingChange.#type = :type',
                 ExpressionAttributeNames: { '#type': 'type' },
               }
             : {}),
