@@ -22,8 +22,11 @@ export interface WebhookStore {
   listEndpointsPage(siteId: string, limit: number, cursor: string | null): Promise<Page<WebhookEndpoint>>;
   /** How many endpoints the site has. */
   countEndpoints(siteId: string): Promise<number>;
-  /** Creates it only if no endpoint has this id: false when one does. */
-  createEndpoint(endpoint: WebhookEndpoint): Promise<boolean>;
+  /**
+   * Creates it only if no endpoint has this id (`exists`) and the site has fewer than `maxPerSite` (`full`),
+   * both decided by the write itself: concurrent creates never exceed the cap.
+   */
+  createEndpoint(endpoint: WebhookEndpoint, maxPerSite: number): Promise<'created' | 'exists' | 'full'>;
   /**
    * Changes only the given fields of an existing endpoint (null when there is none). Enabling clears
    * `disabledReason` and `disabledAt`; disabling sets them to `disabledReason` and `at`.

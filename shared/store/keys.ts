@@ -14,6 +14,7 @@
  * | processor subscription| PROCESSOR#<proc>#SUB#<subId>       | LINK  (→ siteId, purchaseId)|
  * | processor event seen  | PROCESSOR#<proc>#EVENT#<eventId>   | EVENT                       |
  * | webhook endpoint      | SITE#s                             | WEBHOOK_ENDPOINT#e          |
+ * | webhook endpoint count| SITE#s                             | WEBHOOK_ENDPOINTS           |
  * | webhook delivery job  | SITE#s#WEBHOOK#e                   | JOB#<eventId>               |
  * | webhook delivery log  | SITE#s#WEBHOOK#e                   | DELIVERY#<due>#<eventId>#<n>|
  * | bulk job                 | SITE#s#BULK_JOBS                | JOB#<jobId>  (ulid: newest last) |
@@ -148,6 +149,8 @@ export const keys = {
     pk: keys.site(siteId),
     sk: `WEBHOOK_ENDPOINT${SEP}${endpointId}`,
   }),
+  /** How many endpoints the site has: created and deleted in the endpoint's own transaction, so the cap holds. */
+  webhookEndpointCount: (siteId: string) => ({ pk: keys.site(siteId), sk: 'WEBHOOK_ENDPOINTS' }),
   /** One partition per endpoint for its jobs and delivery log: a busy endpoint never shares a hot key. */
   webhookPartition: (siteId: string, endpointId: string) => `${keys.site(siteId)}${SEP}WEBHOOK${SEP}${endpointId}`,
   /** One job per (event, endpoint): its key is what makes a redelivered event create nothing. */

@@ -1,5 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Instant } from '../domain/types.ts';
 import {
   DELIVERY_RETENTION_DAYS,
@@ -82,14 +88,41 @@ export class DynamoWebhookStore implements WebhookStore {
     return result.Count ?? 0;
   }
 
-  async createEndpoint(endpoint: WebhookEndpoint): Promise<boolean> {
-    return this.conditional(
-      new PutCommand({
-        TableName: this.table.name,
-        Item: { ...keys.webhookEndpoint(endpoint.siteId, endpoint.endpointId), entity: 'webhookEndpoint', ...endpoint },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
+  async createEndpoint(endpoint: WebhookEndpoint, maxPerSite: number): Promise<'created' | 'exists' | 'full'> {
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.table.name,
+          Item: {
+            ...keys.webhookEndpoint(endpoint.siteId, endpoint.endpointId),
+            entity: 'webhookEndpoint',
+            ...endpoint,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      {
+        // The site's count, raised in the same transaction and only below the cap: a count is what a condition
+        // can see, where "how many endpoint items exist" is not.
+        Update: {
+          TableName: this.table.name,
+          Key: keys.webhookEndpointCount(endpoint.siteId),
+          UpdateExpression: 'SET entity = :entity ADD #count :one',
+          ConditionExpression: 'attribute_not_exists(#count) OR #count < :max',
+          ExpressionAttributeNames: { '#count': 'count' },
+          ExpressionAttributeValues: { ':entity': 'webhookEndpointCount', ':one': 1, ':max': maxPerSite },
+        },
+      },
+    ];
+    try {
+      await this.table.db.send(new TransactWriteCommand({ TransactItems: items }));
+      return 'created';
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      if (reasons?.[0] === 'ConditionalCheckFailed') return 'exists';
+      if (reasons?.[1] === 'ConditionalCheckFailed') return 'full';
+      throw error;
+    }
   }
 
   async updateEndpoint(
@@ -122,13 +155,43 @@ export class DynamoWebhookStore implements WebhookStore {
   }
 
   async deleteEndpoint(siteId: string, endpointId: string): Promise<boolean> {
-    return this.conditional(
-      new DeleteCommand({
-        TableName: this.table.name,
-        Key: keys.webhookEndpoint(siteId, endpointId),
-        ConditionExpression: 'attribute_exists(pk)',
-      }),
-    );
+    const items: TransactItem[] = [
+      {
+        Delete: {
+          TableName: this.table.name,
+          Key: keys.webhookEndpoint(siteId, endpointId),
+          ConditionExpression: 'attribute_exists(pk)',
+        },
+      },
+      {
+        // Never below zero: endpoints written before the count existed were never counted.
+        Update: {
+          TableName: this.table.name,
+          Key: keys.webhookEndpointCount(siteId),
+          UpdateExpression: 'ADD #count :minusOne',
+          ConditionExpression: 'attribute_exists(#count) AND #count > :zero',
+          ExpressionAttributeNames: { '#count': 'count' },
+          ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
+        },
+      },
+    ];
+    try {
+      await this.table.db.send(new TransactWriteCommand({ TransactItems: items }));
+      return true;
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      if (reasons?.[0] === 'ConditionalCheckFailed') return false;
+      if (reasons?.[1] === 'ConditionalCheckFailed') {
+        return this.conditional(
+          new DeleteCommand({
+            TableName: this.table.name,
+            Key: keys.webhookEndpoint(siteId, endpointId),
+            ConditionExpression: 'attribute_exists(pk)',
+          }),
+        );
+      }
+      throw error;
+    }
   }
 
   rotateSecret(

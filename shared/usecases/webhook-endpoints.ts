@@ -80,9 +80,6 @@ export async function putEndpoint(
       if (updated) return { created: false, endpoint: endpointView(updated) };
       continue; // deleted meanwhile: create it
     }
-    if ((await deps.webhooks.countEndpoints(siteId)) >= MAX_ENDPOINTS_PER_SITE) {
-      throw new ConflictError(`a site may have at most ${MAX_ENDPOINTS_PER_SITE} webhook endpoints; delete one first`);
-    }
     const enabled = input.enabled ?? true;
     const endpoint: WebhookEndpoint = {
       siteId,
@@ -99,9 +96,14 @@ export async function putEndpoint(
       createdAt: at,
       updatedAt: at,
     };
-    if (await deps.webhooks.createEndpoint(endpoint)) {
+    const created = await deps.webhooks.createEndpoint(endpoint, MAX_ENDPOINTS_PER_SITE);
+    if (created === 'full') {
+      throw new ConflictError(`a site may have at most ${MAX_ENDPOINTS_PER_SITE} webhook endpoints; delete one first`);
+    }
+    if (created === 'created') {
       return { created: true, endpoint: { ...endpointView(endpoint), secret: endpoint.secret } };
     }
+    // `exists`: created by a concurrent request meanwhile: update it on the next round.
   }
   throw new ConflictError(`webhook endpoint ${endpointId} is being changed by another request; retry`);
 }

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { InvalidInputError } from '../../shared/domain/errors.ts';
-import type { DeliveryAttempt, DeliveryJob, WebhookEndpoint } from '../../shared/domain/webhook-endpoints.ts';
+import {
+  type DeliveryAttempt,
+  type DeliveryJob,
+  MAX_ENDPOINTS_PER_SITE as MAX,
+  type WebhookEndpoint,
+} from '../../shared/domain/webhook-endpoints.ts';
 import type { WebhookStore } from '../../shared/ports/webhook-endpoints.ts';
 
 /**
@@ -77,15 +82,39 @@ export function describeWebhookStoreContract(name: string, makeStore: () => Webh
       it('creates an endpoint once; a second create by the same id changes nothing', async () => {
         const endpoint = anEndpoint();
 
-        expect(await store.createEndpoint(endpoint)).toBe(true);
-        expect(await store.createEndpoint({ ...endpoint, url: 'https://other.example.com/' })).toBe(false);
+        expect(await store.createEndpoint(endpoint, MAX)).toBe('created');
+        expect(await store.createEndpoint({ ...endpoint, url: 'https://other.example.com/' }, MAX)).toBe('exists');
         expect(await store.getEndpoint(endpoint.siteId, 'main')).toEqual(endpoint);
+      });
+
+      it('holds the per-site cap under concurrent creates; a delete frees a place; another site has its own', async () => {
+        const siteId = uid('site');
+        for (let i = 0; i < MAX - 2; i++) {
+          expect(await store.createEndpoint(anEndpoint({ siteId, endpointId: `e${i}` }), MAX)).toBe('created');
+        }
+
+        const racing = await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            store.createEndpoint(anEndpoint({ siteId, endpointId: `race${i}` }), MAX),
+          ),
+        );
+
+        expect(racing.filter((outcome) => outcome === 'created')).toHaveLength(2);
+        expect(racing.filter((outcome) => outcome === 'full')).toHaveLength(4);
+        expect(await store.countEndpoints(siteId)).toBe(MAX);
+        expect(await store.createEndpoint(anEndpoint({ siteId, endpointId: 'e0' }), MAX)).toBe('exists');
+        expect(await store.deleteEndpoint(siteId, 'e0')).toBe(true);
+        expect(await store.deleteEndpoint(siteId, 'e0')).toBe(false);
+        expect(await store.createEndpoint(anEndpoint({ siteId, endpointId: 'late' }), MAX)).toBe('created');
+        expect(await store.createEndpoint(anEndpoint({ siteId, endpointId: 'one-more' }), MAX)).toBe('full');
+        expect(await store.createEndpoint(anEndpoint({ endpointId: 'other-site' }), MAX)).toBe('created');
+        expect(await store.countEndpoints(siteId)).toBe(MAX);
       });
 
       it("lists and counts the site's endpoints only, in id order, page by page", async () => {
         const siteId = uid('site');
-        for (const endpointId of ['c', 'a', 'b']) await store.createEndpoint(anEndpoint({ siteId, endpointId }));
-        await store.createEndpoint(anEndpoint({ endpointId: 'elsewhere' }));
+        for (const endpointId of ['c', 'a', 'b']) await store.createEndpoint(anEndpoint({ siteId, endpointId }), MAX);
+        await store.createEndpoint(anEndpoint({ endpointId: 'elsewhere' }), MAX);
 
         const first = await store.listEndpointsPage(siteId, 2, null);
         const second = await store.listEndpointsPage(siteId, 2, first.nextCursor);
@@ -98,7 +127,7 @@ export function describeWebhookStoreContract(name: string, makeStore: () => Webh
 
       it("refuses a cursor of another site's list", async () => {
         const siteA = uid('site');
-        for (const endpointId of ['a', 'b']) await store.createEndpoint(anEndpoint({ siteId: siteA, endpointId }));
+        for (const endpointId of ['a', 'b']) await store.createEndpoint(anEndpoint({ siteId: siteA, endpointId }), MAX);
         const { nextCursor } = await store.listEndpointsPage(siteA, 1, null);
 
         await expect(store.listEndpointsPage(uid('site'), 1, nextCursor)).rejects.toThrow(InvalidInputError);
@@ -106,7 +135,7 @@ export function describeWebhookStoreContract(name: string, makeStore: () => Webh
 
       it('an update changes the given fields; left-out eventTypes stay, null selects every type', async () => {
         const endpoint = anEndpoint({ eventTypes: ['access.revoked'] });
-        await store.createEndpoint(endpoint);
+        await store.createEndpoint(endpoint, MAX);
 
         const kept = await store.updateEndpoint(
           endpoint.siteId,
@@ -130,7 +159,7 @@ export function describeWebhookStoreContract(name: string, makeStore: () => Webh
 
       it('disabling records the reason and time once; enabling clears them', async () => {
         const endpoint = anEndpoint();
-        await store.createEndpoint(endpoint);
+        await store.createEndpoint(endpoint, MAX);
         const patch = { url: endpoint.url, at: T1 };
 
         const disabled = await store.updateEndpoint(endpoint.siteId, 'main', { ...patch, enabled: false }, 'first');
@@ -149,7 +178,7 @@ export function describeWebhookStoreContract(name: string, makeStore: () => Webh
 
       it('deletes an endpoint once', async () => {
         const endpoint = anEndpoint();
-        await store.createEndpoint(endpoint);
+        await store.createEndpoint(endpoint, MAX);
 
         expect(await store.deleteEndpoint(endpoint.siteId, 'main')).toBe(true);
         expect(await store.deleteEndpoint(endpoint.siteId, 'main')).toBe(false);
@@ -158,7 +187,7 @@ export function describeWebhookStoreContract(name: string, makeStore: () => Webh
 
       it('a rotation keeps the old secret as the previous one, until the given time', async () => {
         const endpoint = anEndpoint();
-        await store.createEndpoint(endpoint);
+        await store.createEndpoint(endpoint, MAX);
 
         const rotated = await store.rotateSecret(endpoint.siteId, 'main', 'whsec_bmV3', T2, T1);
 
@@ -175,7 +204,7 @@ export function describeWebhookStoreContract(name: string, makeStore: () => Webh
 
       it('a failing job disables an enabled endpoint; its retry says so again; another cause finds it disabled', async () => {
         const endpoint = anEndpoint();
-        await store.createEndpoint(endpoint);
+        await store.createEndpoint(endpoint, MAX);
 
         const first = await store.disableEndpoint(endpoint.siteId, 'main', 'failing', 'evt_1', T1);
         const retried = await store.disableEndpoint(endpoint.siteId, 'main', 'failing', 'evt_1', T1);
@@ -192,7 +221,7 @@ export function describeWebhookStoreContract(name: string, makeStore: () => Webh
 
       it('an endpoint an admin disabled is not disabled again by a failing job', async () => {
         const endpoint = anEndpoint();
-        await store.createEndpoint(endpoint);
+        await store.createEndpoint(endpoint, MAX);
         await store.updateEndpoint(endpoint.siteId, 'main', { url: endpoint.url, enabled: false, at: T1 }, 'admin');
 
         const result = await store.disableEndpoint(endpoint.siteId, 'main', 'failing', 'evt_1', T2);

@@ -45,6 +45,31 @@ describe('webhook endpoints', () => {
     expect(JSON.stringify([read.body, list.body])).not.toContain('whsec_');
   });
 
+  it('at most 20 endpoints per site, also when creates race: the 21st is a 409; a delete frees a place', async () => {
+    const { api, claims, path } = setup();
+    for (let i = 0; i < 18; i++) {
+      const created = await api.call('PUT', `${path}/e${i}`, { claims, body: { url: 'https://hooks.example.com/a' } });
+      expect(created.status).toBe(201);
+    }
+
+    const racing = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        api.call('PUT', `${path}/race${i}`, { claims, body: { url: 'https://hooks.example.com/a' } }),
+      ),
+    );
+
+    expect(racing.map((reply) => reply.status).sort()).toEqual([201, 201, 409, 409, 409, 409]);
+    for (const refused of racing.filter((reply) => reply.status === 409)) {
+      expect(refused.body.error.message).toContain('at most 20 webhook endpoints');
+    }
+    const listed = await api.call('GET', `${path}?limit=100`, { claims });
+    expect(listed.body.items).toHaveLength(20);
+    expect((await api.call('DELETE', `${path}/e0`, { claims })).status).toBe(204);
+    expect(
+      (await api.call('PUT', `${path}/late`, { claims, body: { url: 'https://hooks.example.com/a' } })).status,
+    ).toBe(201);
+  });
+
   it('a PUT on an existing endpoint answers 200 without a secret and keeps the fields it leaves out', async () => {
     const { api, claims, path } = setup();
     await api.call('PUT', `${path}/main`, {

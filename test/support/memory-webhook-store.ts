@@ -34,11 +34,12 @@ export class MemoryWebhookStore implements WebhookStore {
     return this.siteEndpoints(siteId).length;
   }
 
-  async createEndpoint(endpoint: WebhookEndpoint): Promise<boolean> {
+  async createEndpoint(endpoint: WebhookEndpoint, maxPerSite: number): Promise<'created' | 'exists' | 'full'> {
     const id = key(endpoint.siteId, endpoint.endpointId);
-    if (this.endpoints.has(id)) return false;
+    if (this.endpoints.has(id)) return 'exists';
+    if (this.siteEndpoints(endpoint.siteId).length >= maxPerSite) return 'full';
     this.endpoints.set(id, copy(endpoint));
-    return true;
+    return 'created';
   }
 
   async updateEndpoint(
