@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { assertMayStartJob, type QueuedJob, type QueuedPage, queuedJobStart } from './bulk-jobs.ts';
+import { isId } from './ids.ts';
 import type { ProcessorEvent, SubscriptionState } from './processor-events.ts';
 import type { Actor, Instant, Processor, Purchase } from './types.ts';
 
@@ -167,9 +168,62 @@ export interface ReconciliationJob extends QueuedJob {
   problems: ReconciliationProblem[];
 }
 
-/** One page of a job: a cursor on the site's subscriptions, its purchases fixed by the first delivery. */
+/**
+ * One page of a job: where the walk over the site's purchases stands when the page starts (`encodeWalkCursor`;
+ * null: at the beginning), its purchases fixed by the first delivery.
+ */
 export interface ReconciliationPage extends QueuedPage {
   cursor: string | null;
+}
+
+/**
+ * Where a job's walk stands: the offer it is in (offers in id order) and that offer's by-offer cursor (null: at
+ * the offer's first purchase). Neither the offer nor the by-offer order (`<createdAt>#<purchaseId>`) of a
+ * purchase changes with its status, so a purchase never moves behind the walk.
+ */
+export interface WalkPosition {
+  offerId: string;
+  cursor: string | null;
+}
+
+/** A page cursor the job did not write: the page fails (and is redelivered, then dead-lettered), never skipped. */
+export class ReconciliationCursorError extends Error {
+  constructor(jobId: string) {
+    super(`the page cursor of reconciliation ${jobId} is not one it wrote`);
+    this.name = 'ReconciliationCursorError';
+  }
+}
+
+/**
+ * A page cursor, opaque to everyone but the job: the position, bound to the job that wrote it. Only the worker
+ * ever writes one (on the next page's item), so it is not signed; the inner cursor is the store's own, which
+ * binds it to its site and offer and refuses any other.
+ */
+export function encodeWalkCursor(jobId: string, position: WalkPosition): string {
+  return Buffer.from(JSON.stringify({ job: jobId, offer: position.offerId, at: position.cursor })).toString(
+    'base64url',
+  );
+}
+
+/** The position a page cursor holds; anything but a cursor this job wrote throws `ReconciliationCursorError`. */
+export function decodeWalkCursor(jobId: string, cursor: string): WalkPosition {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new ReconciliationCursorError(jobId);
+  }
+  if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) {
+    throw new ReconciliationCursorError(jobId);
+  }
+  const { job, offer, at, ...rest } = decoded as Record<string, unknown>;
+  const wellFormed =
+    job === jobId &&
+    isId(offer) &&
+    (at === null || (typeof at === 'string' && at !== '')) &&
+    Object.keys(rest).length === 0;
+  if (!wellFormed) throw new ReconciliationCursorError(jobId);
+  return { offerId: offer as string, cursor: at as string | null };
 }
 
 /** What a job found for one purchase: written once, before any repair, so a redelivery reports the same. */
@@ -177,7 +231,10 @@ export interface ReconciliationMarker {
   siteId: string;
   jobId: string;
   purchaseId: string;
-  /** The page that decided it: a purchase that moved in the index and shows up on two pages counts once. */
+  /**
+   * The page that decided it: a page counts only its own markers, so a redelivered page, or a purchase read by
+   * two pages (which the walk by offer never does, but the count does not depend on it), counts once.
+   */
   page: number;
   outcome: 'in_sync' | 'drifted' | 'skipped' | 'failed';
   items: DriftItem[];

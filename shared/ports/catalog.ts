@@ -28,6 +28,13 @@ export interface CatalogStore {
   getOffer(siteId: string, offerId: string): Promise<Offer | null>;
   upsertOffer(offer: Omit<Offer, 'archivedAt'>): Promise<Offer>;
   archiveOffer(siteId: string, offerId: string, at: Instant): Promise<Offer | null>;
+  /**
+   * The site's offers, archived ones included (their purchases still bill), in offer id order (code units, as
+   * the table sorts): the first `limit` whose id comes after `after` (null: from the first). Positioned by an
+   * offer id rather than an opaque cursor: a caller walking the catalog holds the id of the offer it stands on,
+   * and offers are archived, never deleted, so that id keeps its place.
+   */
+  listOffers(siteId: string, after: string | null, limit: number): Promise<Offer[]>;
 
   getCustomer(siteId: string, customerId: string): Promise<Customer | null>;
   upsertCustomer(customer: Customer): Promise<Customer>;

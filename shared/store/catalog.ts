@@ -1,11 +1,14 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Customer, Instant, Offer, Product, SiteSettings } from '../domain/types.ts';
 import { type CatalogStore, DEFAULT_SETTINGS } from '../ports/catalog.ts';
 import { keys } from './keys.ts';
 import { type Item, strip, type Table } from './table.ts';
 
 type Key = { pk: string; sk: string };
+
+/** Just past every offer key of a site's partition (`OFFER#…`): `$` is the character after `#`. */
+const OFFERS_END = 'OFFER$';
 
 /**
  * DynamoDB implementation of CatalogStore. Each write is one UpdateItem of only the fields it is given (never
@@ -53,6 +56,37 @@ export class DynamoCatalogStore implements CatalogStore {
 
   archiveOffer(siteId: string, offerId: string, at: Instant): Promise<Offer | null> {
     return this.archive<Offer>(keys.offer(siteId, offerId), at);
+  }
+
+  /**
+   * One Query of the site's partition between `OFFER#<after>` and `OFFER$` (`$` follows `#`, so the range holds
+   * offers only, never products or settings); BETWEEN is inclusive, so `after` itself is read and dropped.
+   * Strongly consistent, like every read of the base table here.
+   */
+  async listOffers(siteId: string, after: string | null, limit: number): Promise<Offer[]> {
+    if (limit < 1) return [];
+    const from = keys.offer(siteId, after ?? '').sk;
+    const offers: Offer[] = [];
+    let startKey: Item | undefined;
+    do {
+      const result = await this.table.db.send(
+        new QueryCommand({
+          TableName: this.table.name,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': keys.site(siteId), ':from': from, ':to': OFFERS_END },
+          ConsistentRead: true,
+          // One more than asked for when `after` is given: it is in the range and is dropped.
+          Limit: limit - offers.length + (after === null ? 0 : 1),
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of result.Items ?? []) {
+        const offer = withArchivedAt(strip<Offer>(item))!;
+        if (offer.offerId !== after) offers.push(offer);
+      }
+      startKey = result.LastEvaluatedKey;
+    } while (startKey && offers.length < limit);
+    return offers.slice(0, limit);
   }
 
   async getCustomer(siteId: string, customerId: string): Promise<Customer | null> {

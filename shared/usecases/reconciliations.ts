@@ -1,3 +1,4 @@
+import { isRecurring } from '../domain/billing.ts';
 import type { JobMessage } from '../domain/bulk-jobs.ts';
 import {
   ConcurrentModificationError,
@@ -11,6 +12,8 @@ import {
   assertMayReconcile,
   compareSubscription,
   type DriftItem,
+  decodeWalkCursor,
+  encodeWalkCursor,
   isReconciled,
   newReconciliation,
   RECONCILIATION_PAGE_SIZE,
@@ -23,6 +26,7 @@ import {
   reconciliationView,
   repairEvent,
   tallyReconciliation,
+  type WalkPosition,
 } from '../domain/reconciliation.ts';
 import { toInstant } from '../domain/time.ts';
 import type { Actor, Purchase, SiteSettings } from '../domain/types.ts';
@@ -47,6 +51,9 @@ export interface ReconciliationDeps extends Dependencies {
 
 /** Purchases of one page read at once; the throttle paces them to the processor's rate whatever this is. */
 export const READ_CONCURRENCY = 4;
+
+/** Offers read from the catalog at once while walking it (a site has few; one small Query usually reads all). */
+export const OFFERS_PER_READ = 25;
 
 export interface ReconciliationInput {
   processor?: ReconciledProcessor | undefined;
@@ -145,9 +152,9 @@ export type ReconciliationPageResult = 'unknown_job' | 'finished' | 'already_cou
 
 /**
  * Use case card: the worker's step, one page per queue message (at least once), shaped as bulk jobs' pages.
- * 1. The page's purchases are fixed by the first delivery (from the site's subscriptions index, `gsi2`: one
- *    partition per site, read a page at a time), with the next page in the same write; the next page is queued
- *    before this one is worked.
+ * 1. The page's purchases are fixed by the first delivery (`readWalkPage`: the site's offers in id order, each
+ *    offer's purchases from the by-offer index, `gsi1`), with the next page in the same write; the next page is
+ *    queued before this one is worked.
  * 2. Each processor-linked purchase is read at its processor (paced, 429s retried) and compared; what was found
  *    is written once as the purchase's marker, before any repair, so a redelivery reports the same.
  * 3. With `repair`, a drifted purchase gets the processor's state through the webhook's own path, with an event
@@ -167,8 +174,9 @@ export async function runReconciliationPage(
   let page = opened.page;
 
   if (page.purchaseIds === null) {
-    const found = await deps.purchases.listSubscriptions(siteId, {}, RECONCILIATION_PAGE_SIZE, page.cursor);
-    const linked = found.items.filter((purchase) => isReconciled(purchase, job.processor));
+    const found = await readWalkPage(deps, job, page.cursor);
+    // The by-offer index holds every purchase; the subscriptions and payment plans are what a processor bills.
+    const linked = found.items.filter((purchase) => isRecurring(purchase) && isReconciled(purchase, job.processor));
     const resolved: ReconciliationPage = {
       ...page,
       purchaseIds: linked.map((purchase) => purchase.purchaseId),
@@ -194,6 +202,66 @@ export async function runReconciliationPage(
   );
   await deps.reconciliations.completeIfCounted(siteId, jobId, at);
   return 'counted';
+}
+
+/**
+ * The purchases of one page: the next `RECONCILIATION_PAGE_SIZE` of the site's purchases (every kind: the
+ * caller keeps the linked ones) from where `cursor` says the walk stands, and the cursor of the next page (null:
+ * the walk is done). The walk goes through the site's offers in id order, archived ones included (their
+ * purchases still bill), and through each offer's purchases in the by-offer index (`<createdAt>#<purchaseId>`),
+ * as bulk revocations page. Neither key changes with a purchase's status, and a purchase keeps its offer and
+ * creation time, so a status change while the job runs moves nothing: every purchase that existed when the job
+ * started is read exactly once (every purchase's offer exists, since a grant needs it, and offers are archived,
+ * never deleted). What was created after the start may or may not be read: a purchase is read if the walk has
+ * not yet passed its offer; an offer created meanwhile is read if its id sorts after the offer the walk stands
+ * on, not otherwise.
+ */
+async function readWalkPage(
+  deps: ReconciliationDeps,
+  job: ReconciliationJob,
+  cursor: string | null,
+): Promise<Page<Purchase>> {
+  const nextOffer = offerWalk(deps, job.siteId);
+  let position: WalkPosition | null;
+  if (cursor === null) {
+    const first = await nextOffer(null);
+    position = first === null ? null : { offerId: first, cursor: null };
+  } else {
+    position = decodeWalkCursor(job.jobId, cursor);
+  }
+  const items: Purchase[] = [];
+  while (position !== null) {
+    if (items.length >= RECONCILIATION_PAGE_SIZE) return { items, nextCursor: encodeWalkCursor(job.jobId, position) };
+    const { offerId } = position;
+    const found = await deps.purchases.listPurchasesByOffer(
+      job.siteId,
+      offerId,
+      RECONCILIATION_PAGE_SIZE - items.length,
+      position.cursor,
+    );
+    items.push(...found.items);
+    if (found.nextCursor !== null) {
+      position = { offerId, cursor: found.nextCursor };
+      continue;
+    }
+    const following = await nextOffer(offerId);
+    position = following === null ? null : { offerId: following, cursor: null };
+  }
+  return { items, nextCursor: null };
+}
+
+/** The offer after a given one (null: the first), read from the catalog `OFFERS_PER_READ` at a time. */
+function offerWalk(deps: ReconciliationDeps, siteId: string) {
+  let ahead: string[] = [];
+  let exhausted = false;
+  return async (after: string | null): Promise<string | null> => {
+    if (ahead.length === 0 && !exhausted) {
+      const offers = await deps.catalog.listOffers(siteId, after, OFFERS_PER_READ);
+      ahead = offers.map((offer) => offer.offerId);
+      exhausted = offers.length < OFFERS_PER_READ;
+    }
+    return ahead.shift() ?? null;
+  };
 }
 
 /** One purchase: read at the processor, compared, its marker written once, repaired when asked. */

@@ -245,6 +245,39 @@ export function describeStoreContract(name: string, makeStores: () => Stores | P
         await expect(stores.catalog.getOffer(siteId, 'o')).resolves.toEqual({ ...offer, archivedAt: null });
       });
 
+      it('listOffers: archived offers too, in id order (code units), after the given id, at most limit, no other records', async () => {
+        const siteId = uid('site');
+        const offer = (offerId: string) => ({
+          siteId,
+          offerId,
+          name: offerId,
+          productIds: ['a'],
+          price: { type: 'free' as const },
+          accessDays: null,
+          updatedAt: T0,
+        });
+        // Code-unit order: digits, then upper case, then `_`, then lower case.
+        for (const offerId of ['b', 'A', '_x', 'a.2', '9', 'a']) await stores.catalog.upsertOffer(offer(offerId));
+        await stores.catalog.archiveOffer(siteId, 'a', '2026-03-02T00:00:00.000Z');
+        // Records that share the site's partition are never listed as offers.
+        await stores.catalog.upsertProduct({ siteId, productId: 'p', name: 'P', description: null, updatedAt: T0 });
+        await stores.catalog.updateSettings(siteId, { timezone: 'Europe/Paris' });
+        const ids = (offers: { offerId: string }[]) => offers.map((o) => o.offerId);
+
+        const all = await stores.catalog.listOffers(siteId, null, 10);
+        expect(ids(all)).toEqual(['9', 'A', '_x', 'a', 'a.2', 'b']);
+        const archivedAt = '2026-03-02T00:00:00.000Z';
+        expect(all.find((o) => o.offerId === 'a')).toEqual({ ...offer('a'), archivedAt, updatedAt: archivedAt });
+        expect(all.find((o) => o.offerId === 'b')).toEqual({ ...offer('b'), archivedAt: null });
+        await expect(stores.catalog.listOffers(siteId, null, 2).then(ids)).resolves.toEqual(['9', 'A']);
+        await expect(stores.catalog.listOffers(siteId, 'A', 2).then(ids)).resolves.toEqual(['_x', 'a']);
+        await expect(stores.catalog.listOffers(siteId, 'a', 10).then(ids)).resolves.toEqual(['a.2', 'b']);
+        // An id that is not an offer positions by where it would sort.
+        await expect(stores.catalog.listOffers(siteId, 'Z', 1).then(ids)).resolves.toEqual(['_x']);
+        await expect(stores.catalog.listOffers(siteId, 'b', 10)).resolves.toEqual([]);
+        await expect(stores.catalog.listOffers(uid('site'), null, 10)).resolves.toEqual([]);
+      });
+
       it('createCustomerIfMissing never overwrites; upsertCustomer does', async () => {
         const siteId = uid('site');
         const customer = { siteId, customerId: 'c', email: 'a@example.com', name: 'A', updatedAt: T0 };

@@ -9,9 +9,17 @@ import { processorRegistry } from '../../shared/adapters/processors.ts';
 import type { ApiEvent, ApiResult } from '../../shared/http/api.ts';
 import { createDocumentClient } from '../../shared/store/client.ts';
 import { createDynamoReconciliationStore } from '../../shared/store/index.ts';
-import { type ReconciliationDeps, runReconciliationPage } from '../../shared/usecases/reconciliations.ts';
-import { admin, apiHarness, HARNESS_ACCOUNTS, seedSite, TestClock } from '../support/harness.ts';
+import { grantOfferToCustomer } from '../../shared/usecases/purchases.ts';
+import {
+  getReconciliation,
+  type ReconciliationDeps,
+  runReconciliationPage,
+  startReconciliation,
+} from '../../shared/usecases/reconciliations.ts';
+import { admin, apiHarness, HARNESS_ACCOUNTS, seedSite, TestClock, testStores, uniqueId } from '../support/harness.ts';
 import { MemoryJobQueue } from '../support/memory-bulk-jobs.ts';
+import { ADMIN, CUSTOMER, memoryDeps, seedSite as seedCatalog } from '../support/memory-deps.ts';
+import { aSubscriptionState } from '../unit/fixtures.ts';
 
 /**
  * Drift reconciliation against DynamoDB Local and the local Stripe and PayPal sandboxes, through the real
@@ -210,5 +218,73 @@ describe('reconciliation against DynamoDB Local and the sandboxes', () => {
     const refused = await h.call('POST', `/sites/${site.siteId}/reconciliations`, site.siteId, { processor: 'stripe' });
     expect(refused.status).toBe(409);
     expect(refused.body.error.details).toEqual([expect.objectContaining({ field: 'stripeAccountId' })]);
+  });
+});
+
+describe('the walk by offer on DynamoDB Local', () => {
+  it('reads each linked purchase once when one changes status between pages, archived offers included', async () => {
+    // The DynamoDB stores with recording processors: what is under test is the walk over the real indexes.
+    const m = memoryDeps();
+    const stores = testStores();
+    const siteId = uniqueId('site');
+    await seedCatalog({ stores }, siteId);
+    const queue = new MemoryJobQueue();
+    const reconciliations = createDynamoReconciliationStore(db, process.env.TABLE_NAME!);
+    const deps: ReconciliationDeps = {
+      ...m.deps,
+      ...stores,
+      reconciliations,
+      reconciliationQueue: queue,
+      throttle: { read: (_processor, action) => action() },
+    };
+    const periodEnd = '2026-03-15T00:00:00.000Z';
+    const grant = async (offerId: string, at: string, status: 'active' | 'past_due') => {
+      m.clock.set(at);
+      const subscriptionId = uniqueId('sub');
+      const { purchaseId } = await grantOfferToCustomer(
+        deps,
+        siteId,
+        {
+          customerId: CUSTOMER,
+          offerId,
+          processor: 'stripe',
+          processorSubscriptionId: subscriptionId,
+          currentPeriodEnd: periodEnd,
+        },
+        ADMIN,
+        m.clock.now(),
+      );
+      m.processors.stripe.subscriptions.set(
+        subscriptionId,
+        aSubscriptionState({ status, currentPeriodEnd: periodEnd }),
+      );
+      return purchaseId;
+    };
+    const setStatus = async (purchaseId: string, status: 'active' | 'past_due') => {
+      const current = (await stores.purchases.getPurchase(siteId, purchaseId))!;
+      await stores.purchases.savePurchase(
+        { purchase: { ...current, status, version: current.version + 1 }, history: [] },
+        current.version,
+      );
+    };
+    // The oldest purchase, past_due on the plan offer (archived since), sorts after every active one by status.
+    const moving = await grant('plan', '2026-02-01T00:00:00.000Z', 'past_due');
+    await setStatus(moving, 'past_due');
+    await stores.catalog.archiveOffer(siteId, 'plan', '2026-02-01T00:00:00.000Z');
+    const monthly: string[] = [];
+    for (let i = 0; i < 104; i++) monthly.push(await grant('monthly', '2026-02-02T00:00:00.000Z', 'active'));
+
+    const { body } = await startReconciliation(deps, siteId, {}, null, ADMIN, m.clock.now());
+    await runReconciliationPage(deps, queue.messages.shift()!, m.clock.now());
+    await setStatus(moving, 'active');
+    while (queue.messages.length > 0) await runReconciliationPage(deps, queue.messages.shift()!, m.clock.now());
+
+    const report = await getReconciliation(deps, siteId, body.jobId, 100, null);
+    expect(report).toMatchObject({ status: 'completed', checked: 105, drifted: 1, skipped: 0, failed: 0 });
+    expect(report.items).toEqual([
+      expect.objectContaining({ purchaseId: moving, ledger: 'active', processor: 'past_due' }),
+    ]);
+    const reads = m.processors.stripe.called('fetchSubscription').map((call) => call.purchaseId);
+    expect(reads.sort()).toEqual([moving, ...monthly].sort());
   });
 });

@@ -140,6 +140,14 @@ class MemoryCatalogStore implements CatalogStore {
     return archive(this.t.offers, key(siteId, offerId), at);
   }
 
+  async listOffers(siteId: string, after: string | null, limit: number): Promise<Offer[]> {
+    return [...this.t.offers.values()]
+      .filter((offer) => offer.siteId === siteId && (after === null || compare(offer.offerId, after) > 0))
+      .sort((a, b) => compare(a.offerId, b.offerId))
+      .slice(0, Math.max(limit, 0))
+      .map((offer) => copy(offer));
+  }
+
   async getCustomer(siteId: string, customerId: string): Promise<Customer | null> {
     return copy(this.t.customers.get(key(siteId, customerId)) ?? null);
   }

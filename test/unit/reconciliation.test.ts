@@ -5,7 +5,10 @@ import { applyProcessorEvent } from '../../shared/domain/processor-sync.ts';
 import {
   assertMayReconcile,
   compareSubscription,
+  decodeWalkCursor,
+  encodeWalkCursor,
   isReconciled,
+  ReconciliationCursorError,
   type ReconciliationMarker,
   repairEvent,
   repairEventId,
@@ -220,5 +223,57 @@ describe('the job rules', () => {
       failed: 0,
       problems: [{ purchaseId: 'd', reason: 'no account' }],
     });
+  });
+});
+
+describe('the walk cursor', () => {
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+  it('gives back the position it was made from, for the job that made it', () => {
+    for (const position of [
+      { offerId: 'monthly', cursor: null },
+      { offerId: 'a', cursor: 'eyJsaXN0IjoiYWJjIn0' },
+      { offerId: 'x'.repeat(128), cursor: 'c' },
+    ]) {
+      expect(decodeWalkCursor('rec_1', encodeWalkCursor('rec_1', position))).toEqual(position);
+    }
+  });
+
+  it('property: any offer id and inner cursor round-trip; the cursor is opaque (no separator a key could use)', () => {
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[A-Za-z0-9._:-]{1,128}$/),
+        fc.option(fc.string({ minLength: 1 }), { nil: null }),
+        (offerId, cursor) => {
+          const encoded = encodeWalkCursor('rec_1', { offerId, cursor });
+          expect(encoded).toMatch(/^[A-Za-z0-9_-]+$/);
+          expect(decodeWalkCursor('rec_1', encoded)).toEqual({ offerId, cursor });
+        },
+      ),
+    );
+  });
+
+  it("refuses another job's cursor, and anything it did not write", () => {
+    const refused = [
+      encodeWalkCursor('rec_2', { offerId: 'monthly', cursor: null }),
+      '',
+      'not json',
+      encode(null),
+      encode(['rec_1', 'monthly', null]),
+      encode('rec_1'),
+      encode({ job: 'rec_1', offer: 'monthly' }),
+      encode({ job: 'rec_1', offer: '', at: null }),
+      encode({ job: 'rec_1', offer: 'a#b', at: null }),
+      encode({ job: 'rec_1', offer: 'x'.repeat(129), at: null }),
+      encode({ job: 'rec_1', offer: 7, at: null }),
+      encode({ job: 'rec_1', offer: 'monthly', at: '' }),
+      encode({ job: 'rec_1', offer: 'monthly', at: 3 }),
+      encode({ job: 'rec_1', offer: 'monthly', at: null, extra: 1 }),
+      // A cursor of the subscriptions index, as pages written before the walk by offer held.
+      encode({ list: 'abc', key: { gsi2pk: 'SITE#s#SUBSCRIPTIONS', gsi2sk: 'active#…' } }),
+    ];
+    for (const cursor of refused) {
+      expect(() => decodeWalkCursor('rec_1', cursor)).toThrow(ReconciliationCursorError);
+    }
   });
 });

@@ -6,6 +6,7 @@ import { getHistory, grantOfferToCustomer } from '../../../shared/usecases/purch
 import {
   getReconciliation,
   listReconciliations,
+  OFFERS_PER_READ,
   type ReconciliationDeps,
   runReconciliationPage,
   startReconciliation,
@@ -250,5 +251,120 @@ describe('runReconciliationPage', () => {
       status: 'completed',
       checked: 130,
     });
+  });
+});
+
+describe('runReconciliationPage: the walk', () => {
+  /** A purchase of `offerId` at `at`; linked to `subscriptionId` at Stripe (with `theirs`) unless that is null. */
+  async function purchase(offerId: string, at: string, subscriptionId: string | null, theirs = state()) {
+    m.clock.set(at);
+    const view = await grantOfferToCustomer(
+      m.deps,
+      SITE,
+      subscriptionId
+        ? {
+            customerId: CUSTOMER,
+            offerId,
+            processor: 'stripe',
+            processorSubscriptionId: subscriptionId,
+            currentPeriodEnd: PERIOD_END,
+          }
+        : { customerId: CUSTOMER, offerId, processor: 'none' },
+      ADMIN,
+      now(),
+    );
+    if (subscriptionId) m.processors.stripe.subscriptions.set(subscriptionId, theirs);
+    return view.purchaseId;
+  }
+
+  /** Sets the ledger's status only, as a webhook or an admin would have moved it. */
+  async function setStatus(purchaseId: string, status: 'active' | 'past_due' | 'canceled') {
+    const current = (await m.stores.purchases.getPurchase(SITE, purchaseId))!;
+    await m.stores.purchases.savePurchase(
+      { purchase: { ...current, status, version: current.version + 1, updatedAt: now().toISOString() }, history: [] },
+      current.version,
+    );
+  }
+
+  it('walks more offers than one catalog read, across page boundaries, each purchase once', async () => {
+    const offers = Array.from({ length: OFFERS_PER_READ + 5 }, (_, i) => `offer-${String(i).padStart(2, '0')}`);
+    const ids: string[] = [];
+    for (const offerId of offers) {
+      const seeded = (await m.stores.catalog.getOffer(SITE, 'monthly'))!;
+      await m.stores.catalog.upsertOffer({ ...seeded, offerId });
+      for (let i = 0; i < 4; i++) ids.push(await purchase(offerId, '2026-02-01T00:00:00.000Z', `sub_${offerId}_${i}`));
+    }
+    const { body } = await startReconciliation(deps, SITE, {}, null, ADMIN, now());
+    expect((await drain()).map((message) => message.page)).toEqual([0, 1]);
+    expect(await getReconciliation(deps, SITE, body.jobId, 10, null)).toMatchObject({
+      status: 'completed',
+      checked: ids.length,
+    });
+    const reads = m.processors.stripe.called('fetchSubscription').map((call) => call.purchaseId);
+    expect(reads.sort()).toEqual(ids.sort());
+  });
+
+  it('completes at once for a site with no offers', async () => {
+    const { body } = await startReconciliation(deps, 'site-empty', {}, null, ADMIN, now());
+    expect((await drain()).map((message) => message.page)).toEqual([0]);
+    expect(await getReconciliation(deps, 'site-empty', body.jobId, 10, null)).toMatchObject({
+      status: 'completed',
+      checked: 0,
+    });
+  });
+
+  it('reconciles every linked purchase that existed at the start exactly once, whatever status changes between pages', async () => {
+    // The oldest purchases are on the payment plan offer, archived since (its purchases still bill): `moving` is
+    // past_due, the index the old walk read sorts it after every active purchase.
+    const planAt = '2026-02-01T00:00:00.000Z';
+    const kept = await purchase('plan', planAt, 'sub_plan_active');
+    const moving = await purchase('plan', planAt, 'sub_plan_moving', state({ status: 'past_due' }));
+    const behind = await purchase('plan', planAt, 'sub_plan_past_due', state({ status: 'past_due' }));
+    await purchase('plan', planAt, null);
+    await setStatus(moving, 'past_due');
+    await setStatus(behind, 'past_due');
+    await m.stores.catalog.archiveOffer(SITE, 'plan', planAt);
+    // Unlinked one-time and free purchases are read and skipped silently.
+    await purchase('lifetime', '2026-02-02T00:00:00.000Z', null);
+    await purchase('trial', '2026-02-02T00:00:00.000Z', null);
+    // More active subscriptions than a page, and a canceled one.
+    const monthly: string[] = [];
+    for (let i = 0; i < 110; i++) monthly.push(await purchase('monthly', '2026-02-03T00:00:00.000Z', `sub_m${i}`));
+    const canceled = await purchase(
+      'monthly',
+      '2026-02-03T00:00:00.000Z',
+      'sub_canceled',
+      state({ status: 'canceled' }),
+    );
+    await setStatus(canceled, 'canceled');
+    const linkedIds = [kept, moving, behind, ...monthly, canceled];
+
+    const { body } = await startReconciliation(deps, SITE, {}, null, ADMIN, now());
+    await runReconciliationPage(deps, queue.messages.shift()!, now());
+    // Between pages the not yet reached past_due plan purchase becomes active in the ledger; Stripe still says
+    // past_due. In the subscriptions index it would now sort before everything the walk has passed.
+    expect(store.markers.size).toBeGreaterThan(0);
+    expect([...store.markers.values()].map((marker) => marker.purchaseId)).not.toContain(moving);
+    await setStatus(moving, 'active');
+    const pages = [0, ...(await drain()).map((message) => message.page)];
+
+    const report = await getReconciliation(deps, SITE, body.jobId, 100, null);
+    expect(pages).toEqual([0, 1]);
+    expect(report).toMatchObject({ status: 'completed', checked: linkedIds.length, drifted: 1, skipped: 0, failed: 0 });
+    expect(report.checked + report.skipped + report.failed).toBe(linkedIds.length);
+    expect(report.items).toEqual([
+      {
+        purchaseId: moving,
+        processorSubscriptionId: 'sub_plan_moving',
+        field: 'status',
+        ledger: 'active',
+        processor: 'past_due',
+      },
+    ]);
+    const marked = [...store.markers.values()].filter((marker) => marker.jobId === body.jobId);
+    expect(marked.map((marker) => marker.purchaseId).sort()).toEqual([...linkedIds].sort());
+    // Each read at Stripe exactly once: none missed, none read twice.
+    const reads = m.processors.stripe.called('fetchSubscription').map((call) => call.purchaseId);
+    expect(reads.sort()).toEqual([...linkedIds].sort());
   });
 });
