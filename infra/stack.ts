@@ -236,6 +236,10 @@ export class MembergateStack extends Stack {
       ),
       timerService: TIMER_FUNCTION.name,
       publisherService: PUBLISHER_FUNCTION.name,
+      jobWorkerServices: {
+        bulk_revocation: BULK_WORKER_FUNCTION.name,
+        reconciliation: RECONCILIATION_WORKER_FUNCTION.name,
+      },
       jobQueue: this.bulkJobs.queue,
       jobDeadLetterQueue: this.bulkJobs.deadLetterQueue,
     });

@@ -24,6 +24,11 @@ export const MetricName = {
   eventsPublished: 'EventsPublished',
   /** Stream records the publisher handed back for redelivery (the first failure and what follows it). */
   eventsRedelivered: 'EventsRedelivered',
+  /**
+   * Purchases a job page settled (dimensions `job`: bulk_revocation, reconciliation; `outcome`: bulk done,
+   * skipped, failed; reconciliation in_sync, drifted, repaired, skipped, failed): the jobs' progress.
+   */
+  jobPurchases: 'JobPurchases',
 } as const;
 
 /** What a webhook delivery came to, as operators watch it. */
@@ -108,4 +113,11 @@ export function countProcessorCallFailure(processor: Exclude<Processor, 'none'>,
 export function countPublishedEvents(published: number, redelivered: number): void {
   if (published > 0) record(MetricName.eventsPublished, MetricUnit.Count, published, {});
   if (redelivered > 0) record(MetricName.eventsRedelivered, MetricUnit.Count, redelivered, {});
+}
+
+/** One counted job page: how many of its purchases ended in each outcome (zeros are not sent). */
+export function countJobPurchases(job: 'bulk_revocation' | 'reconciliation', counts: Record<string, number>): void {
+  for (const [outcome, count] of Object.entries(counts)) {
+    if (count > 0) record(MetricName.jobPurchases, MetricUnit.Count, count, { job, outcome });
+  }
 }

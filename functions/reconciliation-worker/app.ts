@@ -7,7 +7,7 @@ import { createPageWorkerHandler } from '../bulk-worker/app.ts';
  * (batch size 1, bounded `maxConcurrency`, failures reported per message, dead-lettered after five receives).
  */
 export function createReconciliationWorkerHandler(deps: ReconciliationDeps) {
-  return createPageWorkerHandler('reconciliation page', (body) =>
+  return createPageWorkerHandler('reconciliation page', 'reconciliation', (body) =>
     runReconciliationPage(deps, parseJobMessage(body), deps.clock()),
   );
 }

@@ -22,6 +22,8 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import type { TimerPurpose } from '../../shared/domain/billing.ts';
 import type { WebhookOutcomeClass } from '../../shared/metrics.ts';
+import type { PageResult } from '../../shared/usecases/bulk-revocations.ts';
+import type { ReconciliationPageResult } from '../../shared/usecases/reconciliations.ts';
 
 /**
  * The application metrics the dashboard and alarms read, as shared/metrics.ts writes them (CloudWatch embedded
@@ -34,7 +36,24 @@ export const APP_METRICS = {
   timerLateness: 'TimerLateness',
   eventsPublished: 'EventsPublished',
   eventsRedelivered: 'EventsRedelivered',
+  jobPurchases: 'JobPurchases',
 } as const;
+
+/** The outcomes a job page's result counts (`{counted: {...}}`), as the worker records them in `JobPurchases`. */
+type CountedOutcome<Result> = Result extends { counted: infer Counts } ? keyof Counts : never;
+type BulkOutcome = CountedOutcome<PageResult>;
+type ReconciliationOutcome = CountedOutcome<ReconciliationPageResult>;
+/** Every `job` and `outcome` of `JobPurchases`; held to the page results' counts like the lists below. */
+export const JOB_OUTCOMES = {
+  bulk_revocation: ['done', 'skipped', 'failed'] as const satisfies readonly BulkOutcome[],
+  reconciliation: [
+    'in_sync',
+    'drifted',
+    'repaired',
+    'skipped',
+    'failed',
+  ] as const satisfies readonly ReconciliationOutcome[],
+};
 
 /** Every `outcome` of `WebhookDelivery`; the compiler rejects the list when `WebhookOutcomeClass` gains a value. */
 export const WEBHOOK_OUTCOMES = [
@@ -48,7 +67,9 @@ export const TIMER_PURPOSES = ['cancellation', 'access_period', 'pause_end'] as 
 const exhaustive: [
   Exclude<WebhookOutcomeClass, (typeof WEBHOOK_OUTCOMES)[number]>,
   Exclude<TimerPurpose, (typeof TIMER_PURPOSES)[number]>,
-] extends [never, never]
+  Exclude<BulkOutcome, (typeof JOB_OUTCOMES.bulk_revocation)[number]>,
+  Exclude<ReconciliationOutcome, (typeof JOB_OUTCOMES.reconciliation)[number]>,
+] extends [never, never, never, never]
   ? true
   : never = true;
 void exhaustive;
@@ -77,6 +98,8 @@ export interface OperationsProps {
   readonly webhookVerifiers: readonly WebhookVerifier[];
   /** The Powertools service name of the timer target, the one function that records `TimerLateness`. */
   readonly timerService: string;
+  /** The Powertools service names of the job page workers, which record `JobPurchases`. */
+  readonly jobWorkerServices: Readonly<Record<keyof typeof JOB_OUTCOMES, string>>;
   /** The Powertools service name of the outbox publisher (`EventsPublished`, `EventsRedelivered`). */
   readonly publisherService: string;
   /** The bulk job queue and its dead-letter queue: job progress is pages queued, done and parked. */
@@ -299,6 +322,27 @@ export class Operations extends Construct {
             rightYAxis: { label: 'seconds', showUnits: false, min: 0 },
             width: 12,
           }),
+          new GraphWidget({
+            title: 'Job purchases',
+            left: (Object.keys(JOB_OUTCOMES) as (keyof typeof JOB_OUTCOMES)[]).flatMap((job) =>
+              JOB_OUTCOMES[job].map(
+                (outcome) =>
+                  new Metric({
+                    namespace: APP_METRICS.namespace,
+                    metricName: APP_METRICS.jobPurchases,
+                    dimensionsMap: { service: props.jobWorkerServices[job], job, outcome },
+                    statistic: Stats.SUM,
+                    period: fiveMinutes,
+                    label: `${job} ${outcome}`,
+                  }),
+              ),
+            ),
+            leftYAxis: { label: 'purchases per 5 minutes', showUnits: false, min: 0 },
+            stacked: true,
+            width: 12,
+          }),
+        ],
+        [
           new GraphWidget({
             title: 'Event publishing',
             left: [APP_METRICS.eventsPublished, APP_METRICS.eventsRedelivered].map(

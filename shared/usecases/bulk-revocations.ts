@@ -204,7 +204,13 @@ async function replayed(deps: BulkDeps, siteId: string, jobId: string): Promise<
   return { statusCode: 202, body: { jobId }, replayed: true };
 }
 
-export type PageResult = 'unknown_job' | 'finished' | 'already_counted' | 'counted' | 'source_gone';
+/** What a page run came to; a counted page says how its purchases ended (the worker's progress metric). */
+export type PageResult =
+  | 'unknown_job'
+  | 'finished'
+  | 'already_counted'
+  | 'source_gone'
+  | { counted: { done: number; skipped: number; failed: number } };
 
 /**
  * Use case card: the worker's step, one page of one job per queue message (at least once).
@@ -245,9 +251,10 @@ export async function runJobPage(deps: BulkDeps, message: JobMessage, now: Date)
   const markers = await mapLimit(page.purchaseIds ?? [], PURCHASE_CONCURRENCY, (purchaseId) =>
     decidePurchase(deps, job, purchaseId, known.get(purchaseId), now),
   );
-  await deps.jobs.countPage(siteId, jobId, page.page, tallyPage(markers, job.failures.length));
+  const tally = tallyPage(markers, job.failures.length);
+  await deps.jobs.countPage(siteId, jobId, page.page, tally);
   await deps.jobs.completeIfCounted(siteId, jobId, at);
-  return 'counted';
+  return { counted: { done: tally.done, skipped: tally.skipped, failed: tally.failed } };
 }
 
 interface SourcePage {

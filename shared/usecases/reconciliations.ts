@@ -148,7 +148,12 @@ export async function listReconciliations(
   return { items: page.items.map((job) => reconciliationView(job, null)), nextCursor: page.nextCursor };
 }
 
-export type ReconciliationPageResult = 'unknown_job' | 'finished' | 'already_counted' | 'counted';
+/** What a page run came to; a counted page says how its purchases ended (the worker's progress metric). */
+export type ReconciliationPageResult =
+  | 'unknown_job'
+  | 'finished'
+  | 'already_counted'
+  | { counted: { in_sync: number; drifted: number; repaired: number; skipped: number; failed: number } };
 
 /**
  * Use case card: the worker's step, one page per queue message (at least once), shaped as bulk jobs' pages.
@@ -194,14 +199,19 @@ export async function runReconciliationPage(
   const markers = await mapLimit(page.purchaseIds ?? [], READ_CONCURRENCY, (purchaseId) =>
     reconcilePurchase(deps, job, pageNumber, purchaseId, settings, now),
   );
-  await deps.reconciliations.countPage(
-    siteId,
-    jobId,
-    pageNumber,
-    tallyReconciliation(markers, pageNumber, job.problems.length),
-  );
+  const tally = tallyReconciliation(markers, pageNumber, job.problems.length);
+  await deps.reconciliations.countPage(siteId, jobId, pageNumber, tally);
   await deps.reconciliations.completeIfCounted(siteId, jobId, at);
-  return 'counted';
+  // One outcome per purchase: drifted ones are either repaired or left drifted.
+  return {
+    counted: {
+      in_sync: tally.checked - tally.drifted,
+      drifted: tally.drifted - tally.repaired,
+      repaired: tally.repaired,
+      skipped: tally.skipped,
+      failed: tally.failed,
+    },
+  };
 }
 
 /**

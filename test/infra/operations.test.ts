@@ -248,6 +248,7 @@ describe('alarms of their own', () => {
       timerLateness: MetricName.timerLateness,
       eventsPublished: MetricName.eventsPublished,
       eventsRedelivered: MetricName.eventsRedelivered,
+      jobPurchases: MetricName.jobPurchases,
     });
   });
 
@@ -306,7 +307,14 @@ describe('the dashboard', () => {
 
   it('has the request rate, latency, webhook outcomes, timer lateness and job progress', () => {
     const text = body();
-    for (const title of ['Requests', 'Latency', 'Webhook outcomes', 'Timer lateness', 'Job progress']) {
+    for (const title of [
+      'Requests',
+      'Latency',
+      'Webhook outcomes',
+      'Timer lateness',
+      'Job progress',
+      'Job purchases',
+    ]) {
       expect(text).toContain(`"title":"${title}"`);
     }
   });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import type { Context } from 'aws-lambda';
+import type { Context, SQSRecord } from 'aws-lambda';
 import Stripe from 'stripe';
 
 // As on Lambda: no development mode (so one JSON object per line, and metrics on) at INFO, in an on-demand
@@ -16,6 +16,7 @@ const { lambdaContext } = await import('../../infra/local/gateway.ts');
 const { createAccessHandler } = await import('../../functions/access/app.ts');
 const { createPurchasesHandler } = await import('../../functions/purchases/app.ts');
 const { createTimerHandler } = await import('../../functions/timer/app.ts');
+const { createPageWorkerHandler } = await import('../../functions/bulk-worker/app.ts');
 const { createStripeWebhookHandler } = await import('../../functions/webhook-stripe/app.ts');
 const { createStripeTranslator } = await import('../../shared/adapters/stripe-webhook.ts');
 const { admin, apiHarness, seedSite, uniqueId } = await import('../support/harness.ts');
@@ -198,6 +199,21 @@ describe('a Lambda invocation, as CloudWatch receives it', () => {
 
     expect(metricLine(lines, 'WebhookDelivery')).toMatchObject({ processor: 'stripe', outcome: 'ignored' });
     expect(logLine(lines, 'request handled')).toMatchObject({ eventId, statusCode: 200 });
+  });
+
+  it('counts the purchases each job page settled, by job and outcome (the jobs’ progress); a page not counted adds none', async () => {
+    const results = [{ counted: { done: 3, skipped: 1, failed: 0 } }, 'already_counted'];
+    const worker = createPageWorkerHandler('bulk job page', 'bulk_revocation', async () => results.shift()!);
+    const message = (messageId: string) => ({ messageId, body: '{}' }) as SQSRecord;
+
+    const { lines } = await captured(() => worker({ Records: [message('m-1'), message('m-2')] }));
+
+    const jobLines = lines.filter((line): line is EmfLine => metricLine([line], 'JobPurchases') !== undefined);
+    expect(jobLines.map((line) => [line.job, line.outcome, line.JobPurchases])).toEqual([
+      ['bulk_revocation', 'done', 3],
+      ['bulk_revocation', 'skipped', 1],
+    ]);
+    expect(jobLines[0]?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service', 'job', 'outcome']]);
   });
 
   it('measures how late a timer ran, and logs it with the timer’s name and purchase', async () => {
