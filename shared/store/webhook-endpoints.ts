@@ -114,15 +114,8 @@ export class DynamoWebhookStore implements WebhookStore {
         },
       },
     ];
-    try {
-      await this.table.db.send(new TransactWriteCommand({ TransactItems: items }));
-      return 'created';
-    } catch (error) {
-      const reasons = cancellationReasons(error);
-      if (reasons?.[0] === 'ConditionalCheckFailed') return 'exists';
-      if (reasons?.[1] === 'ConditionalCheckFailed') return 'full';
-      throw error;
-    }
+    const refused = await this.transact(items);
+    return refused === null ? 'created' : refused === 0 ? 'exists' : 'full';
   }
 
   async updateEndpoint(
@@ -175,23 +168,18 @@ export class DynamoWebhookStore implements WebhookStore {
         },
       },
     ];
-    try {
-      await this.table.db.send(new TransactWriteCommand({ TransactItems: items }));
-      return true;
-    } catch (error) {
-      const reasons = cancellationReasons(error);
-      if (reasons?.[0] === 'ConditionalCheckFailed') return false;
-      if (reasons?.[1] === 'ConditionalCheckFailed') {
-        return this.conditional(
-          new DeleteCommand({
-            TableName: this.table.name,
-            Key: keys.webhookEndpoint(siteId, endpointId),
-            ConditionExpression: 'attribute_exists(pk)',
-          }),
-        );
-      }
-      throw error;
+    const refused = await this.transact(items);
+    if (refused === 0) return false;
+    if (refused === 1) {
+      return this.conditional(
+        new DeleteCommand({
+          TableName: this.table.name,
+          Key: keys.webhookEndpoint(siteId, endpointId),
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      );
     }
+    return true;
   }
 
   rotateSecret(
@@ -249,14 +237,7 @@ export class DynamoWebhookStore implements WebhookStore {
       { Put: { TableName: this.table.name, Item: jobItem(job), ConditionExpression: 'attribute_not_exists(pk)' } },
       { Put: { TableName: this.table.name, Item: attemptItem(first, job.createdAt) } },
     ];
-    try {
-      await this.table.db.send(new TransactWriteCommand({ TransactItems: items }));
-      return true;
-    } catch (error) {
-      const reasons = cancellationReasons(error);
-      if (reasons?.[0] === 'ConditionalCheckFailed') return false;
-      throw error;
-    }
+    return (await this.transact(items)) === null;
   }
 
   async getJob(siteId: string, endpointId: string, eventId: string): Promise<DeliveryJob | null> {
@@ -320,14 +301,7 @@ export class DynamoWebhookStore implements WebhookStore {
       { Put: { TableName: this.table.name, Item: attemptItem(done, job.createdAt) } },
     ];
     if (next) items.push({ Put: { TableName: this.table.name, Item: attemptItem(next, job.createdAt) } });
-    try {
-      await this.table.db.send(new TransactWriteCommand({ TransactItems: items }));
-      return true;
-    } catch (error) {
-      const reasons = cancellationReasons(error);
-      if (reasons?.[0] === 'ConditionalCheckFailed') return false;
-      throw error;
-    }
+    return (await this.transact(items)) === null;
   }
 
   async markAnnounced(siteId: string, endpointId: string, eventId: string): Promise<void> {
@@ -362,6 +336,21 @@ export class DynamoWebhookStore implements WebhookStore {
       limit,
       cursor,
     );
+  }
+
+  /**
+   * Runs a transaction: null when it was written, or the position of the item whose condition did not hold
+   * (nothing was written). Any other refusal is thrown.
+   */
+  private async transact(items: TransactItem[]): Promise<number | null> {
+    try {
+      await this.table.db.send(new TransactWriteCommand({ TransactItems: items }));
+      return null;
+    } catch (error) {
+      const refused = cancellationReasons(error)?.indexOf('ConditionalCheckFailed') ?? -1;
+      if (refused >= 0) return refused;
+      throw error;
+    }
   }
 
   /** Runs a conditional write: false when its condition did not hold. */
