@@ -62,7 +62,16 @@ export async function startDynamoDbLocal(options: { dataDir?: string | undefined
   } else {
     args.push('-inMemory', '-sharedDb');
   }
-  const child = spawn('java', args, { cwd: jarDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group (`detached`): Ctrl-C in a terminal signals the whole foreground group, and a JVM
+  // that got that SIGINT too would die while the runtime is still finishing its in-flight work (the
+  // publisher's checkpoint, the webhook fan-out of events already published). `stop()` ends it last; if this
+  // process exits without calling it, the exit hook below still takes the JVM down with it.
+  const child = spawn('java', args, { cwd: jarDir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const killOnExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
