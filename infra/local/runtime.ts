@@ -358,12 +358,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       if (stopped) return;
       stopped = true;
       clearInterval(sweeper);
-      await Promise.all([sweeping, scheduler.stop(), publisher!.stop()]);
+      // The job queues stop at once: a worker left running while the rest stops only burns receives of its
+      // messages (a page failing five times is dead-lettered).
+      await Promise.all([sweeping, scheduler.stop(), publisher!.stop(), bulkJobs!.stop(), reconciliations!.stop()]);
       // What the publisher has published and checkpointed is handed to the bus's subscribers asynchronously
       // (as EventBridge hands it to its targets): let them finish (the webhook fan-out's queue writes) while
       // DynamoDB Local is still up, or those events would never reach an integrator's endpoint.
       await events.idle();
-      await Promise.all([webhooks!.stop(), bulkJobs!.stop(), reconciliations!.stop()]);
+      await webhooks!.stop();
       await new Promise<void>((resolve) => {
         server!.close(() => resolve());
         server!.closeAllConnections();

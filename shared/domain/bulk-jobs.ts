@@ -168,7 +168,10 @@ export function validateBulkRequest(input: BulkRequestInput): BulkRequest {
   if (input.productIds !== undefined && input.productIds.length === 0) {
     problems.push({ field: 'productIds', message: 'list at least one product, or omit productIds for all' });
   }
-  if (problems.length > 0) throw new InvalidInputError(problems.map((p) => p.message).join('; '), problems);
+  if (problems.length > 0) {
+    // One rule may name two fields with one message: say it once.
+    throw new InvalidInputError([...new Set(problems.map((p) => p.message))].join('; '), problems);
+  }
   const productIds = input.productIds === undefined ? null : [...new Set(input.productIds)];
   return hasOffer
     ? { type: 'offer', offerId: input.offerId!, productIds }

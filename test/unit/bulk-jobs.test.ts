@@ -19,6 +19,7 @@ import { ForbiddenError, InvalidInputError } from '../../shared/domain/errors.ts
 import { revokeAccess } from '../../shared/domain/grants.ts';
 import type { Purchase } from '../../shared/domain/types.ts';
 import { parseJobMessage } from '../../shared/ports/bulk-jobs.ts';
+import { thrownBy } from './fixtures.ts';
 
 const ADMIN = { type: 'admin', email: 'owner@example.com' } as const;
 const NOW = new Date('2026-03-01T10:00:00.000Z');
@@ -81,6 +82,9 @@ describe('bulk revocation request (selection validation)', () => {
       'customerIds',
     ]);
     expect(fieldsOf(() => validateBulkRequest({}))).toEqual(['offerId']);
+    expect((thrownBy(() => validateBulkRequest({ offerId: 'o', customerIds: ['a'] })) as Error).message).toBe(
+      'send either offerId or customerIds, not both',
+    );
   });
 
   it(`accepts ${MAX_CUSTOMER_IDS} customer ids and refuses one more, naming customerIds`, () => {
