@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Clock } from '../../shared/domain/time.ts';
 import { keys } from '../../shared/store/keys.ts';
@@ -18,6 +18,8 @@ export interface LocalQueueMessage {
 /**
  * Where a local queue keeps its messages: in DynamoDB Local beside the data (`LOCAL#QUEUE#<name>` items), so
  * a delivery waiting for its retry survives a restart of `npm start`, as it would in SQS. Local runtime only.
+ * The sort key starts with the instant a message becomes visible, so the due messages are one Query in
+ * order, however many retries wait for later.
  */
 export class LocalQueueStore {
   private readonly table: Table;
@@ -34,15 +36,37 @@ export class LocalQueueStore {
     await this.table.db.send(
       new PutCommand({
         TableName: this.table.name,
-        Item: { ...keys.localQueueMessage(this.queueName, message.messageId), entity: 'localQueueMessage', ...message },
+        Item: { ...this.key(message), entity: 'localQueueMessage', ...message },
       }),
     );
   }
 
-  async delete(messageId: string): Promise<void> {
-    await this.table.db.send(
-      new DeleteCommand({ TableName: this.table.name, Key: keys.localQueueMessage(this.queueName, messageId) }),
+  async delete(message: LocalQueueMessage): Promise<void> {
+    await this.table.db.send(new DeleteCommand({ TableName: this.table.name, Key: this.key(message) }));
+  }
+
+  /** Moves a message to another visibility instant (its key changes with it). */
+  async move(message: LocalQueueMessage, next: LocalQueueMessage): Promise<void> {
+    await this.put(next);
+    await this.delete(message);
+  }
+
+  /** Up to `limit` messages visible at `now`, the longest-waiting first. */
+  async due(now: Date, limit: number): Promise<LocalQueueMessage[]> {
+    const result = await this.table.db.send(
+      new QueryCommand({
+        TableName: this.table.name,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':pk': keys.localQueuePartition(this.queueName),
+          ':from': keys.localQueueMessage(this.queueName, '', '').sk,
+          ':to': keys.localQueueMessage(this.queueName, now.toISOString(), '\uffff').sk,
+        },
+        ConsistentRead: true,
+        Limit: limit,
+      }),
     );
+    return (result.Items ?? []).map(messageOf);
   }
 
   async list(): Promise<LocalQueueMessage[]> {
@@ -51,14 +75,22 @@ export class LocalQueueStore {
       ExpressionAttributeValues: { ':pk': keys.localQueuePartition(this.queueName) },
       ConsistentRead: true,
     });
-    return found.map((item) => ({
-      messageId: String(item.messageId),
-      body: String(item.body),
-      visibleAt: String(item.visibleAt),
-      receiveCount: Number(item.receiveCount),
-      sentAt: String(item.sentAt),
-    }));
+    return found.map(messageOf);
   }
+
+  private key(message: LocalQueueMessage) {
+    return keys.localQueueMessage(this.queueName, message.visibleAt, message.messageId);
+  }
+}
+
+function messageOf(item: Record<string, unknown>): LocalQueueMessage {
+  return {
+    messageId: String(item.messageId),
+    body: String(item.body),
+    visibleAt: String(item.visibleAt),
+    receiveCount: Number(item.receiveCount),
+    sentAt: String(item.sentAt),
+  };
 }
 
 export interface LocalQueueOptions {
@@ -146,7 +178,7 @@ export class LocalQueue {
   async idle(): Promise<void> {
     for (;;) {
       await Promise.allSettled([...this.running]);
-      const due = (await this.store.list()).filter((m) => Date.parse(m.visibleAt) <= this.clock().getTime());
+      const due = await this.store.due(this.clock(), 1);
       if (this.running.size === 0 && due.length === 0) return;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -198,11 +230,10 @@ export class LocalQueue {
   private async poll(): Promise<void> {
     const slots = this.options.maxConcurrency - this.running.size;
     if (slots <= 0 || this.stopped) return;
-    const now = this.clock();
-    const due = (await this.store.list())
-      .filter((message) => !this.inFlight.has(message.messageId) && Date.parse(message.visibleAt) <= now.getTime())
-      .sort((a, b) => (a.visibleAt < b.visibleAt ? -1 : 1))
-      .slice(0, slots * this.options.batchSize);
+    const wanted = slots * this.options.batchSize;
+    const due = (await this.store.due(this.clock(), wanted + this.inFlight.size))
+      .filter((message) => !this.inFlight.has(message.messageId))
+      .slice(0, wanted);
     for (let i = 0; i < due.length; i += this.options.batchSize) {
       const batch = due.slice(i, i + this.options.batchSize);
       for (const message of batch) this.inFlight.add(message.messageId);
@@ -222,7 +253,8 @@ export class LocalQueue {
       receiveCount: message.receiveCount + 1,
       visibleAt: new Date(receivedAt.getTime() + this.options.visibilityTimeoutMs).toISOString(),
     }));
-    await Promise.all(received.map((message) => this.store.put(message)));
+    // Hidden for the visibility timeout: if this process dies now, the message is received again after it.
+    await Promise.all(received.map((message, i) => this.store.move(batch[i]!, message)));
     let failed: Set<string>;
     try {
       const response = await this.handler({
@@ -255,9 +287,9 @@ export class LocalQueue {
     }
     this.handled += received.length;
     for (const message of received) {
-      if (!failed.has(message.messageId)) await this.store.delete(message.messageId);
+      if (!failed.has(message.messageId)) await this.store.delete(message);
       else if (message.receiveCount >= this.options.maxReceiveCount) {
-        await this.store.delete(message.messageId);
+        await this.store.delete(message);
         this.deadLetters.push({
           messageId: message.messageId,
           body: message.body,

@@ -25,7 +25,7 @@
  * | reconciliation Idempotency-Key | SITE#s#RECONCILIATIONS    | IDEMPOTENCY#<key>           |
  * | reconciliation page / marker | SITE#s#JOB#<jobId>          | PAGE#<n> / ITEM#<purchaseId> (as bulk jobs) |
  * | local timer (local only) | LOCAL#SCHEDULER                 | SCHEDULE#<name>             |
- * | local queue message (local only) | LOCAL#QUEUE#<queue>     | MESSAGE#<messageId>         |
+ * | local queue message (local only) | LOCAL#QUEUE#<queue>     | MESSAGE#<visibleAt>#<id>    |
  * | stream checkpoint (local) | LOCAL#STREAM                   | CHECKPOINT#<consumer>#<shard> |
  *
  * Processor ids are global by nature (a webhook may not say which site it is for), so the two PROCESSOR#
@@ -198,9 +198,10 @@ export const keys = {
   }),
   /** Only the local runtime's queue stand-in writes these; on AWS, SQS keeps messages. */
   localQueuePartition: (queue: string) => `LOCAL${SEP}QUEUE${SEP}${queue}`,
-  localQueueMessage: (queue: string, messageId: string) => ({
+  /** By the instant the message becomes visible: the due ones are one range Query. */
+  localQueueMessage: (queue: string, visibleAt: string, messageId: string) => ({
     pk: keys.localQueuePartition(queue),
-    sk: `MESSAGE${SEP}${messageId}`,
+    sk: `MESSAGE${SEP}${visibleAt}${SEP}${messageId}`,
   }),
   /** Only the local runtime's scheduler stand-in writes these; on AWS, EventBridge Scheduler keeps timers. */
   localSchedulePartition: 'LOCAL#SCHEDULER',

@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 import { httpWebhookSender } from '../../shared/adapters/webhook-sender.ts';
 import { SITE_EVENT_CATALOG } from '../../shared/domain/event-catalog.ts';
 import { MAX_ATTEMPTS } from '../../shared/domain/webhook-endpoints.ts';
+import { log } from '../../shared/log.ts';
 import type { BusEvent } from '../../shared/ports/event-bus.ts';
 import { fanOut } from '../../shared/usecases/webhook-delivery.ts';
 import { admin, apiHarness, seedSite, TestClock } from '../support/harness.ts';
@@ -251,16 +252,16 @@ describe('webhook delivery', () => {
     await fanOut(t.deps, granted!);
     const [message] = t.queue.take();
     t.queue.failNext = 1;
-    const level = process.env.LOG_LEVEL;
-    process.env.LOG_LEVEL = 'silent'; // the crash is logged as an error; here it is the point
+    const logged = jest.spyOn(log, 'error').mockImplementation(() => undefined);
 
-    const crashed = await t.runBatch([message!]).finally(() => {
-      process.env.LOG_LEVEL = level;
-    });
+    const crashed = await t.runBatch([message!]);
+    const loggedMessages = logged.mock.calls.map(([text]) => text);
+    logged.mockRestore();
     const redelivered = await t.runBatch([message!]);
     const again = await t.runBatch([message!]);
 
     expect(crashed.batchItemFailures).toHaveLength(1);
+    expect(loggedMessages).toEqual(['webhook delivery failed']);
     expect(redelivered.batchItemFailures).toHaveLength(0);
     expect(again.batchItemFailures).toHaveLength(0);
     expect(receiver.on(`/fail-recover-${t.siteId}`)).toHaveLength(1);

@@ -1,9 +1,10 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createWebhookDeliveryHandler } from '../../functions/webhook-delivery/app.ts';
 import { SqsDeliveryQueue } from '../../shared/adapters/sqs-delivery-queue.ts';
+import { log } from '../../shared/log.ts';
 import type { DeliveryMessage } from '../../shared/ports/delivery-queue.ts';
 import type { DeliveryDeps } from '../../shared/usecases/webhook-delivery.ts';
 
@@ -64,15 +65,12 @@ describe('SqsDeliveryQueue', () => {
   it('a malformed record is reported as the failure of that record only', async () => {
     const { queue } = setup();
     const handler = createWebhookDeliveryHandler({ queue, clock: () => NOW } as unknown as DeliveryDeps);
-    const level = process.env.LOG_LEVEL;
-    process.env.LOG_LEVEL = 'silent'; // the failure is logged; here it is expected
+    const logged = jest.spyOn(log, 'error').mockImplementation(() => undefined);
 
-    const result = await handler({
-      Records: [{ messageId: 'bad', body: '{"nope":1}' }],
-    } as unknown as SQSEvent).finally(() => {
-      process.env.LOG_LEVEL = level;
-    });
+    const result = await handler({ Records: [{ messageId: 'bad', body: '{"nope":1}' }] } as unknown as SQSEvent);
 
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad' }] });
+    expect(logged).toHaveBeenCalledWith('webhook delivery failed', expect.objectContaining({ messageId: 'bad' }));
+    logged.mockRestore();
   });
 });
