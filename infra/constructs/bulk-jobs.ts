@@ -1,10 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, type IMetric, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RECONCILIATION_WORKER_MAX_CONCURRENCY } from '../../shared/domain/reconciliation.ts';
+import { backlogAlarm, deadLetterAlarm } from './queue-alarms.ts';
 
 /** Lambda's advice for SQS event sources: a visibility timeout of at least six times the function's timeout. */
 const VISIBILITY_PER_TIMEOUT = 6;
@@ -66,31 +67,9 @@ export class JobPages extends Construct {
         maxConcurrency: props.maxConcurrency,
       }),
     );
-    const alarm = (name: string, description: string, metric: { metric: IMetric; threshold: number }) =>
-      new Alarm(this, name, {
-        alarmDescription: description,
-        metric: metric.metric,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        threshold: metric.threshold,
-        evaluationPeriods: 1,
-        // SQS stops sending metrics for an empty, idle queue: no data means nothing waiting.
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
     this.alarms = [
-      alarm('DeadLetterAlarm', props.deadLetterDescription, {
-        metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(5),
-          statistic: Stats.MAXIMUM,
-        }),
-        threshold: 0,
-      }),
-      alarm('BacklogAlarm', props.backlogDescription, {
-        metric: this.queue.metricApproximateAgeOfOldestMessage({
-          period: Duration.minutes(5),
-          statistic: Stats.MAXIMUM,
-        }),
-        threshold: 3_600,
-      }),
+      deadLetterAlarm(this, 'DeadLetterAlarm', this.deadLetterQueue, props.deadLetterDescription),
+      backlogAlarm(this, 'BacklogAlarm', this.queue, props.backlogDescription, 3_600),
     ];
   }
 }

@@ -8,6 +8,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EVENT_SOURCE } from '../../shared/ports/event-bus.ts';
 import { OUTBOX_STREAM_FILTER } from '../../shared/store/outbox.ts';
+import { deadLetterAlarm } from './queue-alarms.ts';
 
 /** How long the archive keeps every event for replay (`aws events start-replay`). */
 export const EVENT_ARCHIVE_RETENTION = Duration.days(30);
@@ -80,20 +81,13 @@ export class DomainEvents extends Construct {
       // in the table's history for good and can be republished from there after that.
       retentionPeriod: Duration.days(14),
     });
-    this.deadLetterAlarm = new Alarm(this, 'PublisherDeadLetterAlarm', {
-      alarmDescription:
-        'Domain events could not be published after every retry; consumers are missing them. The message in ' +
+    this.deadLetterAlarm = deadLetterAlarm(
+      this,
+      'PublisherDeadLetterAlarm',
+      this.deadLetterQueue,
+      'Domain events could not be published after every retry; consumers are missing them. The message in ' +
         'the publisher dead-letter queue names the stream shard and sequence numbers (README, Events).',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: Stats.MAXIMUM,
-      }),
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      threshold: 0,
-      evaluationPeriods: 1,
-      // SQS stops sending metrics for a queue that is empty and idle: no data means no dead letters.
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    );
   }
 }
 

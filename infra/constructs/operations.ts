@@ -24,6 +24,7 @@ import type { TimerPurpose } from '../../shared/domain/billing.ts';
 import type { WebhookOutcomeClass } from '../../shared/metrics.ts';
 import type { PageResult } from '../../shared/usecases/bulk-revocations.ts';
 import type { ReconciliationPageResult } from '../../shared/usecases/reconciliations.ts';
+import { deadLetterAlarm } from './queue-alarms.ts';
 
 /**
  * The application metrics the dashboard and alarms read, as shared/metrics.ts writes them (CloudWatch embedded
@@ -427,20 +428,13 @@ export class AlarmCoverage implements IAspect {
   private coverDeadLetterQueue(queue: Queue): void {
     if (watchesDepth(Stack.of(queue), queue)) return;
     this.wire(
-      new Alarm(queue, 'DeadLetterAlarm', {
-        alarmDescription:
-          `A message is waiting in the dead-letter queue ${queue.node.path}: something failed every attempt. ` +
+      deadLetterAlarm(
+        queue,
+        'DeadLetterAlarm',
+        queue,
+        `A message is waiting in the dead-letter queue ${queue.node.path}: something failed every attempt. ` +
           'Read the message, fix the cause, then redrive it (SQS console, "Start DLQ redrive").',
-        metric: queue.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(5),
-          statistic: Stats.MAXIMUM,
-        }),
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        threshold: 0,
-        evaluationPeriods: 1,
-        // SQS stops sending metrics for a queue that is empty and idle: no data means no dead letters.
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
+      ),
     );
   }
 }

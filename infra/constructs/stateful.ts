@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import {
   AttributeType,
   Billing,
@@ -15,6 +15,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { GLOBAL_INDEXES, projectionOf, TABLE_SCHEMA } from '../../shared/store/schema.ts';
 import { DomainEvents } from './events.ts';
+import { deadLetterAlarm } from './queue-alarms.ts';
 
 /**
  * The attribute DynamoDB expires items by (epoch seconds): the store sets it on processor-event dedup records
@@ -131,20 +132,13 @@ export class Stateful extends Construct {
       retentionPeriod: Duration.days(14),
     });
 
-    this.timerDeadLetterAlarm = new Alarm(this, 'TimerDeadLetterAlarm', {
-      alarmDescription:
-        'A timer could not be delivered or failed every attempt; its purchase waits for the sweeper. ' +
+    this.timerDeadLetterAlarm = deadLetterAlarm(
+      this,
+      'TimerDeadLetterAlarm',
+      this.timerDeadLetterQueue,
+      'A timer could not be delivered or failed every attempt; its purchase waits for the sweeper. ' +
         'Read the message in the timer dead-letter queue.',
-      metric: this.timerDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: Stats.MAXIMUM,
-      }),
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      threshold: 0,
-      evaluationPeriods: 1,
-      // SQS stops sending metrics for a queue that is empty and idle: no data means no dead letters.
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    );
 
     // No secret value in the template. CloudFormation generates the JSON once, at creation, and never again
     // while `generateSecretString` is unchanged, so what the operator puts later is kept across deploys (and

@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, type IMetric, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -7,6 +7,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EVENT_SOURCE } from '../../shared/ports/event-bus.ts';
+import { backlogAlarm, deadLetterAlarm } from './queue-alarms.ts';
 
 /**
  * Lambda's advice for SQS event sources: a visibility timeout of at least six times the function's timeout,
@@ -105,46 +106,34 @@ export class Webhooks extends Construct {
       }),
     );
 
-    const alarm = (name: string, description: string, metric: IMetric, threshold: number) =>
-      new Alarm(this, name, {
-        alarmDescription: description,
-        metric,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        threshold,
-        evaluationPeriods: 1,
-        // SQS stops sending metrics for an empty, idle queue: no data means nothing waiting.
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-    const visible = (queue: Queue) =>
-      queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: Stats.MAXIMUM });
-    const oldest = (queue: Queue) =>
-      queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: Stats.MAXIMUM });
     this.alarms = [
-      alarm(
+      deadLetterAlarm(
+        this,
         'FanoutDeadLetterAlarm',
+        this.fanoutDeadLetterQueue,
         'An event could not be fanned out to webhook jobs (or EventBridge could not queue it). Read the message ' +
           'in the webhook fan-out dead-letter queue and send it back to the fan-out queue once fixed.',
-        visible(this.fanoutDeadLetterQueue),
-        0,
       ),
-      alarm(
+      deadLetterAlarm(
+        this,
         'DeliveryDeadLetterAlarm',
+        this.deliveryDeadLetterQueue,
         'A webhook delivery job failed on errors of our own (DynamoDB, SQS or the bus), not of the endpoint. ' +
           'Read the message in the webhook delivery dead-letter queue; the job stays pending until it is redriven.',
-        visible(this.deliveryDeadLetterQueue),
-        0,
       ),
-      alarm(
+      backlogAlarm(
+        this,
         'FanoutBacklogAlarm',
+        this.fanoutQueue,
         'Events wait more than 5 minutes to be fanned out to webhook jobs.',
-        oldest(this.fanoutQueue),
         300,
       ),
-      alarm(
+      backlogAlarm(
+        this,
         'DeliveryBacklogAlarm',
+        this.deliveryQueue,
         // A delayed retry is re-sent every 15 min (the SQS delay limit), so a healthy message is never older.
         'Webhook deliveries wait more than 30 minutes past their due time: the delivery function is not keeping up.',
-        oldest(this.deliveryQueue),
         1_800,
       ),
     ];
