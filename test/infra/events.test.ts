@@ -1,14 +1,21 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { App, type CfnElement } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { App } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { EVENT_ARCHIVE_RETENTION, OUTBOX_STREAM_CONSUMER } from '../../infra/constructs/events.ts';
 import { FUNCTION_DEFINITIONS, PUBLISHER_FUNCTION } from '../../infra/definitions.ts';
-import { MembergateStack } from '../../infra/stack.ts';
+import type { MembergateStack } from '../../infra/stack.ts';
 import { EVENT_SOURCE } from '../../shared/ports/event-bus.ts';
 import { OUTBOX_STREAM_FILTER } from '../../shared/store/outbox.ts';
+import {
+  getAtt,
+  type Json,
+  logicalIdIn,
+  type Resource,
+  ofType as resourcesOfType,
+  type Statement,
+  synthesize,
+} from '../support/unbundled-stack.ts';
 
 // Issue 9 item 2, the AWS side of the outbox: the custom bus and its archive, the publisher's event source on
 // the table's stream (filtered to history inserts, partial batch failures, bounded retries, a dead-letter
@@ -16,37 +23,17 @@ import { OUTBOX_STREAM_FILTER } from '../../shared/store/outbox.ts';
 // Functions are not bundled here (`aws:cdk:bundling-stacks`: none): the template is what is checked, and
 // test/infra/stack.test.ts bundles and loads every function, the publisher included.
 
-type Json = Record<string, unknown>;
-interface Resource {
-  Type: string;
-  Properties: Json;
-}
-interface Statement {
-  Sid?: string;
-  Action: string | string[];
-  Resource: unknown;
-}
-
-const cdkJson = JSON.parse(readFileSync(fileURLToPath(new URL('../../cdk.json', import.meta.url)), 'utf8')) as {
-  context?: Json;
-};
-
 let app: App;
 let stack: MembergateStack;
 let template: Template;
 let resources: Record<string, Resource>;
 
 beforeAll(() => {
-  app = new App({ context: { ...(cdkJson.context ?? {}), 'aws:cdk:bundling-stacks': [] } });
-  stack = new MembergateStack(app, 'Membergate');
-  template = Template.fromStack(stack);
-  resources = template.toJSON().Resources as Record<string, Resource>;
+  ({ app, stack, template, resources } = synthesize());
 });
 
-const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
-  stack.getLogicalId(construct.node.defaultChild as CfnElement);
-const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
-const getAtt = (id: string, attribute: string) => ({ 'Fn::GetAtt': [id, attribute] });
+const logicalId = (construct: { node: { defaultChild?: unknown } }) => logicalIdIn(stack, construct);
+const ofType = (type: string) => resourcesOfType(resources, type);
 
 function functionId(name: string): string {
   const fn = stack.functions.get(name);

@@ -1,8 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { App, type CfnElement } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { BULK_WORKER_MAX_CONCURRENCY, type JobPages } from '../../infra/constructs/bulk-jobs.ts';
 import {
@@ -11,43 +8,33 @@ import {
   type FunctionDefinition,
   RECONCILIATION_WORKER_FUNCTION,
 } from '../../infra/definitions.ts';
-import { MembergateStack } from '../../infra/stack.ts';
+import type { MembergateStack } from '../../infra/stack.ts';
 import { RECONCILIATION_WORKER_MAX_CONCURRENCY } from '../../shared/domain/reconciliation.ts';
+import {
+  getAtt,
+  type Json,
+  logicalIdIn,
+  type Resource,
+  ofType as resourcesOfType,
+  type Statement,
+  synthesize,
+} from '../support/unbundled-stack.ts';
 
 // Job page queues on AWS (rule 13 bulk revocations, §2.1 reconciliations; DESIGN §6): each queue with its
 // dead-letter queue and alarms, its worker reading it one page per invocation with bounded concurrency, and only
 // its own functions allowed to send to it. Functions are not bundled here: test/infra/stack.test.ts bundles and
 // loads every function.
 
-type Json = Record<string, unknown>;
-interface Resource {
-  Type: string;
-  Properties: Json;
-}
-interface Statement {
-  Sid?: string;
-  Action: string | string[];
-  Resource: unknown;
-}
-
-const cdkJson = JSON.parse(readFileSync(fileURLToPath(new URL('../../cdk.json', import.meta.url)), 'utf8')) as {
-  context?: Json;
-};
-
 let app: App;
 let stack: MembergateStack;
 let resources: Record<string, Resource>;
 
 beforeAll(() => {
-  app = new App({ context: { ...(cdkJson.context ?? {}), 'aws:cdk:bundling-stacks': [] } });
-  stack = new MembergateStack(app, 'Membergate');
-  resources = Template.fromStack(stack).toJSON().Resources as Record<string, Resource>;
+  ({ app, stack, resources } = synthesize());
 });
 
-const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
-  stack.getLogicalId(construct.node.defaultChild as CfnElement);
-const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
-const getAtt = (id: string, attribute: string) => ({ 'Fn::GetAtt': [id, attribute] });
+const logicalId = (construct: { node: { defaultChild?: unknown } }) => logicalIdIn(stack, construct);
+const ofType = (type: string) => resourcesOfType(resources, type);
 const functionId = (name: string) => logicalId(stack.functions.get(name)!.function);
 
 function statementsOf(name: string): Statement[] {

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { App, type CfnElement, Duration } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { type CfnElement, Duration } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -11,19 +11,22 @@ import { ALARM_THRESHOLDS, APP_METRICS } from '../../infra/constructs/operations
 import { PROCESSOR_SECRET_KEYS } from '../../infra/constructs/stateful.ts';
 import { STACK_CONTEXT } from '../../infra/context.ts';
 import { FUNCTION_DEFINITIONS, PUBLISHER_FUNCTION } from '../../infra/definitions.ts';
-import { MembergateStack } from '../../infra/stack.ts';
+import type { MembergateStack } from '../../infra/stack.ts';
 import { METRICS_NAMESPACE, MetricName } from '../../shared/metrics.ts';
+import {
+  cdkJsonContext,
+  type Json,
+  logicalIdIn,
+  ofType,
+  type Resource,
+  synthesize,
+} from '../support/unbundled-stack.ts';
 
 // Operations on AWS (issue 12 §5): the alarm topic, an alarm on every function and dead-letter queue with the
 // topic as its action, the alarms of their own (API 5xx rate, rejected processor webhooks), the dashboard, API
 // throttling from the context, the Scheduler role's confused-deputy guard, and cdk.json's feature flags.
 // Functions are not bundled here (`aws:cdk:bundling-stacks`: none): test/infra/stack.test.ts bundles them.
 
-type Json = Record<string, unknown>;
-interface Resource {
-  Type: string;
-  Properties: Json;
-}
 interface AlarmProperties {
   Namespace?: string;
   MetricName?: string;
@@ -35,19 +38,6 @@ interface AlarmProperties {
   OKActions?: unknown[];
 }
 
-const cdkJson = JSON.parse(readFileSync(fileURLToPath(new URL('../../cdk.json', import.meta.url)), 'utf8')) as {
-  context: Json;
-};
-
-/** A stack synthesized with cdk.json's flags and the given context values, functions left unbundled. */
-function synthesize(context: Json = {}, extend?: (stack: MembergateStack) => void) {
-  const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], ...context } });
-  const stack = new MembergateStack(app, 'Membergate');
-  extend?.(stack);
-  const template = Template.fromStack(stack);
-  return { app, stack, template, resources: template.toJSON().Resources as Record<string, Resource> };
-}
-
 let stack: MembergateStack;
 let template: Template;
 let resources: Record<string, Resource>;
@@ -56,10 +46,7 @@ beforeAll(() => {
   ({ stack, template, resources } = synthesize());
 });
 
-const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
-  stack.getLogicalId(construct.node.defaultChild as CfnElement);
-const ofType = (all: Record<string, Resource>, type: string) =>
-  Object.entries(all).filter(([, resource]) => resource.Type === type);
+const logicalId = (construct: { node: { defaultChild?: unknown } }) => logicalIdIn(stack, construct);
 const alarmsOf = (all: Record<string, Resource>) =>
   ofType(all, 'AWS::CloudWatch::Alarm').map(
     ([id, alarm]) => [id, alarm.Properties as unknown as AlarmProperties] as const,
@@ -378,7 +365,7 @@ describe('cdk.json', () => {
       readFileSync(require.resolve('aws-cdk-lib/recommended-feature-flags.json'), 'utf8'),
     ) as Json;
 
-    expect(cdkJson.context).toEqual(recommended);
+    expect(cdkJsonContext).toEqual(recommended);
   });
 });
 

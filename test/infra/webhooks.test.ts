@@ -1,48 +1,35 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { App, type CfnElement } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DELIVERY_MAX_CONCURRENCY, FANOUT_MAX_CONCURRENCY } from '../../infra/constructs/webhooks.ts';
 import { FUNCTION_DEFINITIONS, WEBHOOK_DELIVERY_FUNCTION, WEBHOOK_FANOUT_FUNCTION } from '../../infra/definitions.ts';
-import { MembergateStack } from '../../infra/stack.ts';
+import type { MembergateStack } from '../../infra/stack.ts';
 import { EVENT_SOURCE } from '../../shared/ports/event-bus.ts';
+import {
+  getAtt,
+  type Json,
+  logicalIdIn,
+  type Resource,
+  ofType as resourcesOfType,
+  type Statement,
+  synthesize,
+} from '../support/unbundled-stack.ts';
 
 // Issue 9 item 3, the AWS side of integrator webhooks: a rule on the stack's bus → the fan-out queue → the
 // fan-out function → the delivery queue → the delivery function (one message per invocation, bounded
 // concurrency); a dead-letter queue and alarms for each queue; least-privilege IAM. Functions are not bundled
 // here: test/infra/stack.test.ts bundles and loads every function, the webhook ones included.
 
-type Json = Record<string, unknown>;
-interface Resource {
-  Type: string;
-  Properties: Json;
-}
-interface Statement {
-  Sid?: string;
-  Action: string | string[];
-  Resource: unknown;
-}
-
-const cdkJson = JSON.parse(readFileSync(fileURLToPath(new URL('../../cdk.json', import.meta.url)), 'utf8')) as {
-  context?: Json;
-};
-
 let app: App;
 let stack: MembergateStack;
 let resources: Record<string, Resource>;
 
 beforeAll(() => {
-  app = new App({ context: { ...(cdkJson.context ?? {}), 'aws:cdk:bundling-stacks': [] } });
-  stack = new MembergateStack(app, 'Membergate');
-  resources = Template.fromStack(stack).toJSON().Resources as Record<string, Resource>;
+  ({ app, stack, resources } = synthesize());
 });
 
-const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
-  stack.getLogicalId(construct.node.defaultChild as CfnElement);
-const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
-const getAtt = (id: string, attribute: string) => ({ 'Fn::GetAtt': [id, attribute] });
+const logicalId = (construct: { node: { defaultChild?: unknown } }) => logicalIdIn(stack, construct);
+const ofType = (type: string) => resourcesOfType(resources, type);
 const queue = (name: 'fanoutQueue' | 'fanoutDeadLetterQueue' | 'deliveryQueue' | 'deliveryDeadLetterQueue') =>
   logicalId(stack.webhooks[name]);
 
