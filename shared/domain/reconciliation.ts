@@ -155,17 +155,11 @@ export interface ReconciliationProblem {
   reason: string;
 }
 
-export interface ReconciliationJob extends QueuedJob {
+/** A job's counters are its pages' tallies summed. */
+export interface ReconciliationJob extends QueuedJob, ReconciliationTally {
   /** The processor asked for; null: every processor-linked purchase. */
   processor: ReconciledProcessor | null;
   repair: boolean;
-  checked: number;
-  drifted: number;
-  repaired: number;
-  /** Linked purchases that could not be read (no account to act on, processor has no such subscription…). */
-  skipped: number;
-  failed: number;
-  problems: ReconciliationProblem[];
 }
 
 /**
@@ -248,6 +242,7 @@ export interface ReconciliationTally {
   checked: number;
   drifted: number;
   repaired: number;
+  /** Linked purchases that could not be read (no account to act on, processor has no such subscription…). */
   skipped: number;
   failed: number;
   problems: ReconciliationProblem[];

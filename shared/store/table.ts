@@ -4,6 +4,7 @@ import {
   GetCommand,
   QueryCommand,
   type QueryCommandInput,
+  TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 
@@ -46,6 +47,21 @@ export class Table {
   async get(key: { pk: string; sk: string }): Promise<Item | undefined> {
     const result = await this.db.send(new GetCommand({ TableName: this.name, Key: key, ConsistentRead: true }));
     return result.Item;
+  }
+
+  /**
+   * Runs a transaction: null when it was written, or the position of the first item whose condition did not
+   * hold (nothing was written). Any other refusal is thrown.
+   */
+  async transact(items: TransactItem[]): Promise<number | null> {
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+      return null;
+    } catch (error) {
+      const refused = cancellationReasons(error)?.indexOf('ConditionalCheckFailed') ?? -1;
+      if (refused >= 0) return refused;
+      throw error;
+    }
   }
 
   async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {

@@ -1,11 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  type PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Instant } from '../domain/types.ts';
 import {
   DELIVERY_RETENTION_DAYS,
@@ -17,7 +11,7 @@ import type { Page } from '../ports/purchases.ts';
 import type { EndpointPatch, WebhookStore } from '../ports/webhook-endpoints.ts';
 import { keys } from './keys.ts';
 import { queryPage } from './pagination.ts';
-import { cancellationReasons, type Item, strip, type Table, type TransactItem } from './table.ts';
+import { type Item, strip, type Table, type TransactItem } from './table.ts';
 
 /** Jobs and their log expire (table TTL) this long after the job was created; a job lives 32 h at most. */
 const ttlOf = (createdAt: Instant) => Math.floor(Date.parse(createdAt) / 1000) + DELIVERY_RETENTION_DAYS * 86_400;
@@ -114,7 +108,7 @@ export class DynamoWebhookStore implements WebhookStore {
         },
       },
     ];
-    const refused = await this.transact(items);
+    const refused = await this.table.transact(items);
     return refused === null ? 'created' : refused === 0 ? 'exists' : 'full';
   }
 
@@ -168,7 +162,7 @@ export class DynamoWebhookStore implements WebhookStore {
         },
       },
     ];
-    const refused = await this.transact(items);
+    const refused = await this.table.transact(items);
     if (refused === 0) return false;
     if (refused === 1) {
       return this.conditional(
@@ -237,7 +231,7 @@ export class DynamoWebhookStore implements WebhookStore {
       { Put: { TableName: this.table.name, Item: jobItem(job), ConditionExpression: 'attribute_not_exists(pk)' } },
       { Put: { TableName: this.table.name, Item: attemptItem(first, job.createdAt) } },
     ];
-    return (await this.transact(items)) === null;
+    return (await this.table.transact(items)) === null;
   }
 
   async getJob(siteId: string, endpointId: string, eventId: string): Promise<DeliveryJob | null> {
@@ -301,7 +295,7 @@ export class DynamoWebhookStore implements WebhookStore {
       { Put: { TableName: this.table.name, Item: attemptItem(done, job.createdAt) } },
     ];
     if (next) items.push({ Put: { TableName: this.table.name, Item: attemptItem(next, job.createdAt) } });
-    return (await this.transact(items)) === null;
+    return (await this.table.transact(items)) === null;
   }
 
   async markAnnounced(siteId: string, endpointId: string, eventId: string): Promise<void> {
@@ -336,21 +330,6 @@ export class DynamoWebhookStore implements WebhookStore {
       limit,
       cursor,
     );
-  }
-
-  /**
-   * Runs a transaction: null when it was written, or the position of the item whose condition did not hold
-   * (nothing was written). Any other refusal is thrown.
-   */
-  private async transact(items: TransactItem[]): Promise<number | null> {
-    try {
-      await this.table.db.send(new TransactWriteCommand({ TransactItems: items }));
-      return null;
-    } catch (error) {
-      const refused = cancellationReasons(error)?.indexOf('ConditionalCheckFailed') ?? -1;
-      if (refused >= 0) return refused;
-      throw error;
-    }
   }
 
   /** Runs a conditional write: false when its condition did not hold. */
